@@ -1,0 +1,56 @@
+# Backprop Lab: `make book` builds the website, `make test` runs every test.
+# Both create the virtual environment in .venv on first use.
+
+PYTHON   ?= python3
+VENV     := .venv
+BIN      := $(VENV)/bin
+STAMP    := $(VENV)/.installed
+BUILD    := _build
+WIDGETS  := book/_static/widgets
+HTML_MANAGER_VERSION := 1.0.15
+REQUIREJS_VERSION    := 2.3.8
+# Notebook outputs are cached between builds; the cache is dropped whenever the library changes,
+# so a stale output can never reach the book.
+SRC_HASH = $(shell cat $$(find src -name '*.py' | sort) | sha256sum | cut -c1-16)
+
+.PHONY: book test lab clean install widgets-js lint
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (backproplab)" >/dev/null
+	touch $(STAMP)
+
+widgets-js: $(WIDGETS)/embed-amd.js
+
+# The widget manager and require.js are served from the site itself so that
+# interactive figures work offline. Installed from npm at build time, never committed.
+$(WIDGETS)/embed-amd.js:
+	mkdir -p $(BUILD)/npm $(WIDGETS)
+	npm install --silent --no-audit --no-fund --ignore-scripts --prefix $(BUILD)/npm \
+		@jupyter-widgets/html-manager@$(HTML_MANAGER_VERSION) requirejs@$(REQUIREJS_VERSION)
+	cp $(BUILD)/npm/node_modules/requirejs/require.js $(WIDGETS)/require.min.js
+	cd $(BUILD)/npm/node_modules/@jupyter-widgets/html-manager/dist && \
+		cp embed-amd.js *.woff *.woff2 *.ttf *.eot *.svg $(CURDIR)/$(WIDGETS)/
+
+book: $(STAMP) widgets-js
+	@if [ "$$(cat $(BUILD)/.src-hash 2>/dev/null)" != "$(SRC_HASH)" ]; then \
+		rm -rf $(BUILD)/.jupyter_cache; mkdir -p $(BUILD); echo "$(SRC_HASH)" > $(BUILD)/.src-hash; fi
+	$(BIN)/jupyter-book build -W -n --keep-going .
+	@echo "The book is at file://$(CURDIR)/$(BUILD)/html/index.html"
+
+test: $(STAMP) widgets-js
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider tests book
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests scripts
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab book/
+
+clean:
+	rm -rf $(BUILD) $(WIDGETS) .pytest_cache .hypothesis

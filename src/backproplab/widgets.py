@@ -1,0 +1,173 @@
+"""Interactive figures that work in a live kernel *and* on a static web page.
+
+A static page keeps the widget state saved at build time, but it has no kernel,
+so Python callbacks cannot run there. Links made with ``jslink``/``jsdlink``
+live in the browser, however, and keep working. The static-friendly figures
+below therefore *precompute* one image per combination of control values, put
+the images in (nested) ``Stack`` widgets, and link each control's ``index`` to
+the stacks' ``selected_index``. The same widget works unchanged in Jupyter.
+
+For continuous exploration in a live kernel, :func:`live_explorer` wires
+ordinary sliders to a render callback. It never shows a traceback: a failing
+render is reported as a short message in place of the figure.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+from IPython.display import display
+
+from ._validation import check_positive_int
+
+FRAME_DPI = 72
+
+
+def figure_to_png(fig, dpi: int = FRAME_DPI) -> bytes:
+    """Render a matplotlib figure to PNG bytes and close it (frees its memory)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def image_html(png: bytes, alt: str) -> str:
+    """An ``<img>`` tag that embeds ``png`` and carries ``alt`` text for screen readers."""
+    data = base64.b64encode(png).decode("ascii")
+    alt = html.escape(alt)
+    return f'<img src="data:image/png;base64,{data}" alt="{alt}" style="max-width:100%">'
+
+
+def _frame(png: bytes, alt: str) -> widgets.HTML:
+    return widgets.HTML(value=image_html(png, alt))
+
+
+def _control(name: str, values: Sequence, labels: Sequence[str] | None) -> widgets.Widget:
+    """A control whose integer ``index`` selects a frame: a slider for numbers, else a dropdown."""
+    labels = [str(v) for v in values] if labels is None else [str(s) for s in labels]
+    options = list(zip(labels, range(len(values)), strict=True))
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    style = {"description_width": "initial"}
+    if numeric and len(values) > 1:
+        return widgets.SelectionSlider(
+            options=options, index=0, description=name, continuous_update=True, style=style,
+            layout=widgets.Layout(width="420px"),
+        )
+    return widgets.Dropdown(options=options, index=0, description=name, style=style)
+
+
+def _check_controls(controls: Mapping[str, Sequence]) -> None:
+    if not isinstance(controls, Mapping) or not controls:
+        raise ValueError("controls must be a non-empty mapping of name -> sequence of values")
+    for name, values in controls.items():
+        if len(values) == 0:
+            raise ValueError(f"controls['{name}'] must list at least one value")
+
+
+def precomputed_explorer(
+    render: Callable[..., object],
+    controls: Mapping[str, Sequence],
+    alt: Callable[..., str],
+    labels: Mapping[str, Sequence[str]] | None = None,
+    title: str | None = None,
+    dpi: int = FRAME_DPI,
+) -> widgets.VBox:
+    """A figure with controls that responds without a kernel.
+
+    ``render(**values)`` returns a matplotlib Figure for one combination of control values;
+    it is called once per combination (the product of all value lists), so keep the lists short.
+    ``alt(**values)`` returns the alt text of that frame.
+    ``controls`` maps a control name (its on-screen label) to the sequence of values it offers;
+    the keyword passed to ``render`` is the name with spaces turned into underscores.
+    ``labels`` optionally gives display labels for a control's values.
+    """
+    _check_controls(controls)
+    names = list(controls)
+    keys = [name.replace(" ", "_") for name in names]
+    labels = labels or {}
+    value_lists = [list(controls[name]) for name in names]
+
+    def build(depth: int, chosen: tuple) -> widgets.Widget:
+        if depth == len(names):
+            kwargs = dict(zip(keys, chosen, strict=True))
+            return _frame(figure_to_png(render(**kwargs), dpi), alt(**kwargs))
+        children = [build(depth + 1, chosen + (v,)) for v in value_lists[depth]]
+        return widgets.Stack(children=children, selected_index=0)
+
+    root = build(0, ())
+    control_widgets = [_control(n, controls[n], labels.get(n)) for n in names]
+    _link_levels(root, control_widgets)
+    header = [widgets.HTML(f"<b>{html.escape(title)}</b>")] if title else []
+    return widgets.VBox([*header, widgets.HBox(control_widgets), root])
+
+
+def _link_levels(root: widgets.Widget, control_widgets: list[widgets.Widget]) -> None:
+    """Link control k to ``selected_index`` of every stack at nesting depth k, in the browser."""
+    level = [root]
+    for control in control_widgets:
+        for stack in level:
+            widgets.jsdlink((control, "index"), (stack, "selected_index"))
+        level = list(itertools.chain.from_iterable(stack.children for stack in level))
+
+
+def animation(
+    frames: Sequence[object],
+    alt: Sequence[str],
+    label: str = "step",
+    frame_labels: Sequence | None = None,
+    interval_ms: int = 300,
+    dpi: int = FRAME_DPI,
+) -> widgets.VBox:
+    """Play a sequence of matplotlib Figures with a play button and a slider, kernel or not.
+
+    ``frames`` are Figures (rendered to PNG here), ``alt`` one alt text per frame,
+    ``frame_labels`` the slider readout per frame (defaults to 0, 1, ...).
+    """
+    if len(frames) == 0 or len(frames) != len(alt):
+        raise ValueError("frames must be non-empty and alt must give one text per frame")
+    check_positive_int(interval_ms, "interval_ms")
+    stack = widgets.Stack(
+        children=[_frame(figure_to_png(f, dpi), a) for f, a in zip(frames, alt, strict=True)],
+        selected_index=0,
+    )
+    return _player(stack, label, frame_labels, interval_ms)
+
+
+def _player(stack: widgets.Stack, label: str, frame_labels, interval_ms: int) -> widgets.VBox:
+    n = len(stack.children)
+    names = [str(v) for v in (frame_labels if frame_labels is not None else range(n))]
+    play = widgets.Play(min=0, max=n - 1, step=1, interval=interval_ms, description="play")
+    slider = widgets.SelectionSlider(
+        options=list(zip(names, range(n), strict=True)), description=label,
+        layout=widgets.Layout(width="420px"),
+    )
+    widgets.jslink((play, "value"), (slider, "index"))
+    widgets.jsdlink((slider, "index"), (stack, "selected_index"))
+    return widgets.VBox([widgets.HBox([play, slider]), stack])
+
+
+def live_explorer(render: Callable[..., object], **controls: widgets.Widget) -> widgets.VBox:
+    """Continuous controls with a kernel callback (Jupyter only; a static page cannot run it).
+
+    ``render(**values)`` returns a matplotlib Figure; each keyword is a control widget
+    whose ``value`` is passed under that name. A failing render is shown as a one-line
+    message in place of the figure, never as a traceback.
+    """
+
+    def redraw(**values):
+        try:
+            fig = render(**values)
+        except Exception as exc:  # noqa: BLE001 - a learner sees a message, not a traceback
+            print(f"Cannot draw this setting: {exc}")
+            return
+        display(fig)
+        plt.close(fig)
+
+    output = widgets.interactive_output(redraw, controls)
+    return widgets.VBox([widgets.HBox(list(controls.values())), output])

@@ -6,11 +6,13 @@ The update rules follow PyTorch's formulas step for step, so the same gradients 
 parameters up to floating-point rounding. ``t`` counts updates (calls to ``step``), not epochs,
 and ``lr`` may be changed between steps (this is how a schedule acts).
 
-Updates are vectorised and work in place through one scratch array per parameter, so a step
-allocates no new arrays once the state exists.
+Updates are vectorised and in place: intermediate results go into work arrays kept in the
+optimizer's state, so a step allocates no new arrays once the state exists.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -26,7 +28,8 @@ def _check_params(params) -> list[np.ndarray]:
     """Return ``params`` as a list of float64 arrays that can be updated in place."""
     if not isinstance(params, (list, tuple)):
         raise TypeError(
-            f"params must be a list of numpy arrays (e.g. model.params); got {type(params).__name__}"
+            "params must be a list of numpy arrays (e.g. model.params); "
+            f"got {type(params).__name__}"
         )
     if len(params) == 0:
         raise ValueError("params must contain at least one array; got an empty list")
@@ -47,19 +50,31 @@ def _check_betas(betas) -> tuple[float, float]:
     return check_fraction(betas[0], "betas[0]"), check_fraction(betas[1], "betas[1]")
 
 
-def _scratch(state: dict, p: np.ndarray) -> np.ndarray:
-    """A work array shaped like ``p``, kept in ``state`` so steps do not allocate."""
-    if "scratch" not in state:
-        state["scratch"] = np.empty_like(p)
-    return state["scratch"]
+def _state_array(state: dict, key: str, like: np.ndarray) -> np.ndarray:
+    """The array ``state[key]``, created as zeros shaped like ``like`` on first use."""
+    if key not in state:
+        state[key] = np.zeros_like(like)
+    return state[key]
+
+
+def _add_weight_decay(p, g, weight_decay, out):
+    """``g + weight_decay * p`` (the gradient of an extra L2 term) written into ``out``.
+
+    Returns ``g`` itself when ``weight_decay`` is zero; ``g`` is never modified.
+    """
+    if not weight_decay:
+        return g
+    np.multiply(p, weight_decay, out=out)
+    out += g
+    return out
 
 
 class Optimizer:
     """Base class: holds ``params``, the learning rate ``lr``, the step counter ``t`` and one
     state dict per parameter (``state[i]`` belongs to ``params[i]``).
 
-    Subclasses implement ``_update(p, g, state)``, which moves one array ``p`` in place.
-    params: list of float64 arrays of any shapes.
+    params: list of float64 arrays of any shapes, moved in place by ``step``.
+    Subclasses implement ``_update(p, g, state)`` for one array ``p`` and its gradient ``g``.
     """
 
     def __init__(self, params, lr):
@@ -81,7 +96,7 @@ class Optimizer:
         """Apply one update; grads: list of arrays with ``grads[i].shape == params[i].shape``."""
         grads = self._check_grads(grads)
         self.t += 1
-        for p, g, state in zip(self.params, grads, self.state):
+        for p, g, state in zip(self.params, grads, self.state, strict=True):
             self._update(p, g, state)
 
     def _check_grads(self, grads) -> list[np.ndarray]:
@@ -91,7 +106,7 @@ class Optimizer:
                 f"grads must be a list of {len(self.params)} arrays aligned with params; got {got}"
             )
         arrays = [np.asarray(g, dtype=np.float64) for g in grads]
-        for i, (p, g) in enumerate(zip(self.params, arrays)):
+        for i, (p, g) in enumerate(zip(self.params, arrays, strict=True)):
             if g.shape != p.shape:
                 raise ValueError(
                     f"grads[{i}] must have shape {p.shape} to match params[{i}]; got {g.shape}"
@@ -112,17 +127,9 @@ class SGD(Optimizer):
         super().__init__(params, lr)
         self.weight_decay = check_non_negative(weight_decay, "weight_decay")
 
-    def _with_weight_decay(self, p, g, out):
-        """``g + weight_decay * p`` written into ``out`` (or ``g`` itself when there is none)."""
-        if not self.weight_decay:
-            return g
-        np.multiply(p, self.weight_decay, out=out)
-        out += g
-        return out
-
     def _update(self, p, g, state):
-        buf = _scratch(state, p)
-        g = self._with_weight_decay(p, g, buf)
+        buf = _state_array(state, "scratch", p)
+        g = _add_weight_decay(p, g, self.weight_decay, out=buf)
         np.multiply(g, self.lr, out=buf)
         p -= buf
 
@@ -140,15 +147,206 @@ class Momentum(SGD):
         self.momentum = check_fraction(momentum, "momentum")
 
     def _update(self, p, g, state):
-        buf = _scratch(state, p)
-        g = self._with_weight_decay(p, g, buf)
-        if "velocity" not in state:
-            state["velocity"] = g.copy()
-        else:
+        buf = _state_array(state, "scratch", p)
+        g = _add_weight_decay(p, g, self.weight_decay, out=buf)
+        if "velocity" in state:
             v = state["velocity"]
             v *= self.momentum
             v += g
-        if self.nesterov:  # p -= lr * (g + m * v)
-            buf *= 0.0  # noqa: NPY? (keeps buf allocated; replaced below)
-        np.multiply(state["velocity"], self.lr, out=buf)
+        else:
+            v = state["velocity"] = g.copy()
+        if self.nesterov:  # p -= lr * (g + m * v), in two passes
+            np.multiply(g, self.lr, out=buf)
+            p -= buf
+            np.multiply(v, self.lr * self.momentum, out=buf)
+        else:
+            np.multiply(v, self.lr, out=buf)
         p -= buf
+
+
+class Nesterov(Momentum):
+    """Nesterov momentum, ``torch.optim.SGD(momentum=m, nesterov=True)``.
+
+    ``v = m * v + g``, then ``p -= lr * (g + m * v)``: the step looks ahead along the velocity.
+    """
+
+    nesterov = True
+
+
+class AdaGrad(Optimizer):
+    """``torch.optim.Adagrad``: ``s += g**2``, then ``p -= lr * g / (sqrt(s) + eps)``."""
+
+    def __init__(self, params, lr=0.01, eps=1e-10):
+        super().__init__(params, lr)
+        self.eps = check_positive(eps, "eps")
+
+    def _update(self, p, g, state):
+        buf = _state_array(state, "scratch", p)
+        sum_sq = _state_array(state, "sum_sq", p)
+        np.multiply(g, g, out=buf)
+        sum_sq += buf
+        np.sqrt(sum_sq, out=buf)
+        buf += self.eps
+        np.divide(g, buf, out=buf)
+        buf *= self.lr
+        p -= buf
+
+
+class RMSprop(Optimizer):
+    """``torch.optim.RMSprop``: ``s = alpha s + (1 - alpha) g**2``, then
+    ``p -= lr * g / (sqrt(s) + eps)``."""
+
+    def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8):
+        super().__init__(params, lr)
+        self.alpha = check_fraction(alpha, "alpha")
+        self.eps = check_positive(eps, "eps")
+
+    def _update(self, p, g, state):
+        buf = _state_array(state, "scratch", p)
+        square_avg = _state_array(state, "square_avg", p)
+        np.multiply(g, g, out=buf)
+        buf *= 1.0 - self.alpha
+        square_avg *= self.alpha
+        square_avg += buf
+        np.sqrt(square_avg, out=buf)
+        buf += self.eps
+        np.divide(g, buf, out=buf)
+        buf *= self.lr
+        p -= buf
+
+
+class Adam(Optimizer):
+    """``torch.optim.Adam``; ``weight_decay`` adds ``weight_decay * p`` to the gradient (L2).
+
+    ``m = b1 m + (1 - b1) g`` and ``v = b2 v + (1 - b2) g**2``; with bias correction
+    ``p -= lr / (1 - b1**t) * m / (sqrt(v) / sqrt(1 - b2**t) + eps)``, so the first step is
+    ``lr * g / (|g| + eps)``. With ``bias_correction=False`` the update is
+    ``p -= lr * m / (sqrt(v) + eps)``: m and v start at zero, so early steps are off by the
+    factor (1 - b1) / sqrt(1 - b2) (about 3.2 with the default betas).
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=0.001,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        bias_correction=True,
+    ):
+        super().__init__(params, lr)
+        self.betas = _check_betas(betas)
+        self.eps = check_positive(eps, "eps")
+        self.weight_decay = check_non_negative(weight_decay, "weight_decay")
+        if not isinstance(bias_correction, bool):
+            raise TypeError(f"bias_correction must be True or False; got {bias_correction!r}")
+        self.bias_correction = bias_correction
+
+    def _update(self, p, g, state):
+        g = _add_weight_decay(p, g, self.weight_decay, out=_state_array(state, "l2_grad", p))
+        self._adam_step(p, g, state)
+
+    def _update_moments(self, g, state, buf):
+        """Update and return the running averages (m, v) of g and g**2; ``buf`` is scratch."""
+        beta1, beta2 = self.betas
+        m = _state_array(state, "exp_avg", g)
+        v = _state_array(state, "exp_avg_sq", g)
+        np.multiply(g, 1.0 - beta1, out=buf)
+        m *= beta1
+        m += buf
+        np.multiply(g, g, out=buf)
+        buf *= 1.0 - beta2
+        v *= beta2
+        v += buf
+        return m, v
+
+    def _adam_step(self, p, g, state):
+        beta1, beta2 = self.betas
+        buf = _state_array(state, "scratch", p)
+        m, v = self._update_moments(g, state, buf)
+        step_size = self.lr
+        np.sqrt(v, out=buf)
+        if self.bias_correction:
+            step_size /= 1.0 - beta1**self.t
+            buf /= math.sqrt(1.0 - beta2**self.t)
+        buf += self.eps
+        np.divide(m, buf, out=buf)
+        buf *= step_size
+        p -= buf
+
+
+class AdamW(Adam):
+    """``torch.optim.AdamW``: decoupled weight decay ``p *= 1 - lr * weight_decay``, then Adam."""
+
+    def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01):
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+    def _update(self, p, g, state):
+        p *= 1.0 - self.lr * self.weight_decay
+        self._adam_step(p, g, state)
+
+
+class Nadam(Adam):
+    """``torch.optim.NAdam``: Adam with a Nesterov look-ahead on the first moment.
+
+    The momentum coefficient warms up as ``mu_t = b1 * (1 - 0.5 * 0.96**(t * momentum_decay))``;
+    ``weight_decay`` is an L2 term added to the gradient, as in Adam.
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=0.002,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        momentum_decay=4e-3,
+    ):
+        super().__init__(params, lr, betas, eps, weight_decay)
+        self.momentum_decay = check_non_negative(momentum_decay, "momentum_decay")
+
+    def _mu(self, t: int) -> float:
+        return self.betas[0] * (1.0 - 0.5 * 0.96 ** (t * self.momentum_decay))
+
+    def _update(self, p, g, state):
+        g = _add_weight_decay(p, g, self.weight_decay, out=_state_array(state, "l2_grad", p))
+        buf = _state_array(state, "scratch", p)
+        denom = _state_array(state, "denom", p)
+        mu, mu_next = self._mu(self.t), self._mu(self.t + 1)
+        mu_product = state["mu_product"] = state.get("mu_product", 1.0) * mu
+        m, v = self._update_moments(g, state, buf)
+        np.divide(v, 1.0 - self.betas[1] ** self.t, out=denom)
+        np.sqrt(denom, out=denom)
+        denom += self.eps
+        np.divide(g, denom, out=buf)
+        buf *= self.lr * (1.0 - mu) / (1.0 - mu_product)
+        p -= buf
+        np.divide(m, denom, out=buf)
+        buf *= self.lr * mu_next / (1.0 - mu_product * mu_next)
+        p -= buf
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "sgd": SGD,
+    "momentum": Momentum,
+    "nesterov": Nesterov,
+    "adagrad": AdaGrad,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+    "adamw": AdamW,
+    "nadam": Nadam,
+}
+
+
+def get_optimizer(name, params, **kwargs) -> Optimizer:
+    """Build an optimizer over ``params`` (list of float64 arrays, updated in place).
+
+    name: a key of ``OPTIMIZERS`` (case-insensitive) or an ``Optimizer`` subclass;
+    kwargs go to its constructor (lr, momentum, betas, ...).
+    """
+    if isinstance(name, type) and issubclass(name, Optimizer):
+        return name(params, **kwargs)
+    if isinstance(name, str):
+        name = name.lower()
+    check_choice(name, "optimizer", OPTIMIZERS)
+    return OPTIMIZERS[name](params, **kwargs)

@@ -1,0 +1,85 @@
+"""Checks on the built website in _build/html (`make test` builds it first with -W -n).
+
+The site must carry the widget state of every interactive figure, load the widget
+JavaScript from itself (so it works offline), and give every figure alt text.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+WIDGET_STATE = re.compile(
+    r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', re.S
+)
+
+
+def _toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [chapter["file"] for chapter in part["chapters"]]
+    return files
+
+
+def _chapter_notebooks():
+    return [f for f in _toc_files() if (ROOT / f"{f}.ipynb").exists()]
+
+
+@pytest.fixture(scope="module")
+def pages():
+    if not (HTML / "index.html").exists():
+        pytest.fail("the site is not built: run `make book` (or `make test`, which builds it)")
+    return {f: (HTML / f"{f}.html").read_text(encoding="utf-8") for f in _toc_files()}
+
+
+def test_every_toc_entry_has_a_page(pages):
+    assert set(pages) == set(_toc_files())
+    for name, page in pages.items():
+        assert "<h1" in page, f"{name} has no title"
+
+
+def _widget_state(page):
+    blocks = WIDGET_STATE.findall(page)
+    assert len(blocks) == 1, f"expected one widget-state block, found {len(blocks)}"
+    return json.loads(blocks[0])["state"]
+
+
+@pytest.mark.parametrize("chapter", _chapter_notebooks())
+def test_interactive_figures_carry_linked_frames(pages, chapter):
+    """Each chapter's frames are in the page, and each link joins two models of the page."""
+    state = _widget_state(pages[chapter])
+    models = {k: v["model_name"] for k, v in state.items()}
+    assert "StackModel" in models.values()
+    links = [v["state"] for v in state.values() if v["model_name"].endswith("LinkModel")]
+    assert links, "no browser-side links: the controls would not respond on a static page"
+    for link in links:
+        for end in ("source", "target"):
+            model_id = link[end][0].removeprefix("IPY_MODEL_")
+            assert model_id in state, f"link {end} points to a model missing from the page"
+    frames = [v for v in state.values() if v["model_name"] == "HTMLModel"]
+    assert all('alt="' in f["state"]["value"] for f in frames if "<img" in f["state"]["value"])
+
+
+@pytest.mark.parametrize("chapter", _chapter_notebooks())
+def test_widget_javascript_is_served_by_the_site_once(pages, chapter):
+    sources = re.findall(r'<script[^>]*src="([^"]+)"', pages[chapter])
+    widget_js = [s for s in sources if "embed-amd" in s or "require" in s]
+    assert len(widget_js) == 2 == len(set(widget_js)), widget_js
+    for src in widget_js:
+        assert not src.startswith(("http:", "https:", "//")), f"{src} is not served locally"
+        local = (HTML / chapter).parent / src.split("?")[0]
+        assert local.resolve().is_file(), f"{src} is referenced but not in the site"
+
+
+def test_every_figure_image_has_alt_text(pages):
+    """Static images; widget frames live in the widget state and are checked above."""
+    for name, page in pages.items():
+        for tag in re.findall(r"<img\b[^>]*>", WIDGET_STATE.sub("", page)):
+            alt = re.search(r'alt="([^"]*)"', tag)
+            assert alt and alt.group(1).strip(), f"{name}: image without alt text: {tag[:120]}"
+            assert not alt.group(1).startswith("../_images/"), f"{name}: alt is only a file name"

@@ -33,9 +33,13 @@ def sigmoid(z):
 
 
 def sigmoid_grad(z):
-    """Derivative sigmoid(z) * (1 - sigmoid(z)), shape of ``z``; at most 1/4, at z = 0."""
-    s = sigmoid(z)
-    return s * (1.0 - s)
+    """Derivative sigmoid(z) * (1 - sigmoid(z)), shape of ``z``; at most 1/4, at z = 0.
+
+    Written as e / (1 + e)**2 with e = exp(-|z|), which keeps full relative accuracy
+    in the tails, where 1 - sigmoid(z) would cancel.
+    """
+    e = np.exp(-np.abs(_as_array(z)))
+    return e / (1.0 + e) ** 2
 
 
 def tanh(z):
@@ -44,9 +48,13 @@ def tanh(z):
 
 
 def tanh_grad(z):
-    """Derivative 1 - tanh(z)**2, shape of ``z``."""
-    t = np.tanh(_as_array(z))
-    return 1.0 - t * t
+    """Derivative 1 - tanh(z)**2, shape of ``z``.
+
+    Written as 4 e / (1 + e)**2 with e = exp(-2|z|), accurate in the tails where
+    1 - tanh(z)**2 would cancel.
+    """
+    e = np.exp(-2.0 * np.abs(_as_array(z)))
+    return 4.0 * e / (1.0 + e) ** 2
 
 
 def relu(z):

@@ -7,8 +7,11 @@ BIN      := $(VENV)/bin
 STAMP    := $(VENV)/.installed
 BUILD    := _build
 WIDGETS  := book/_static/widgets
+MATHJAX  := book/_static/mathjax
+FONTS    := $(BUILD)/site-extra/book/@jupyter-widgets/html-manager/dist
 HTML_MANAGER_VERSION := 1.0.15
 REQUIREJS_VERSION    := 2.3.8
+MATHJAX_VERSION      := 3.2.2
 # Notebook outputs are cached between builds; the cache is dropped whenever the library changes,
 # so a stale output can never reach the book.
 SRC_HASH = $(shell cat $$(find src -name '*.py' | sort) | sha256sum | cut -c1-16)
@@ -26,15 +29,20 @@ $(STAMP): requirements.txt pyproject.toml
 
 widgets-js: $(WIDGETS)/embed-amd.js
 
-# The widget manager and require.js are served from the site itself so that
-# interactive figures work offline. Installed from npm at build time, never committed.
+# The widget manager, require.js and MathJax are served from the site itself so that the
+# pages work offline. Installed from npm at build time, never committed.
 $(WIDGETS)/embed-amd.js:
-	mkdir -p $(BUILD)/npm $(WIDGETS)
+	mkdir -p $(BUILD)/npm $(WIDGETS) $(MATHJAX)
 	npm install --silent --no-audit --no-fund --ignore-scripts --prefix $(BUILD)/npm \
-		@jupyter-widgets/html-manager@$(HTML_MANAGER_VERSION) requirejs@$(REQUIREJS_VERSION)
+		@jupyter-widgets/html-manager@$(HTML_MANAGER_VERSION) requirejs@$(REQUIREJS_VERSION) \
+		mathjax@$(MATHJAX_VERSION)
 	cp $(BUILD)/npm/node_modules/requirejs/require.js $(WIDGETS)/require.min.js
+	mkdir -p $(FONTS)
 	cd $(BUILD)/npm/node_modules/@jupyter-widgets/html-manager/dist && \
-		cp embed-amd.js *.woff *.woff2 *.ttf *.eot *.svg $(CURDIR)/$(WIDGETS)/
+		cp embed-amd.js $(CURDIR)/$(WIDGETS)/ && \
+		cp *.woff *.woff2 *.ttf *.eot *.svg $(CURDIR)/$(FONTS)/
+	cd $(BUILD)/npm/node_modules/mathjax/es5 && \
+		cp --parents tex-mml-chtml.js output/chtml/fonts/woff-v2/* $(CURDIR)/$(MATHJAX)/
 
 book: $(STAMP) widgets-js
 	@if [ "$$(cat $(BUILD)/.src-hash 2>/dev/null)" != "$(SRC_HASH)" ]; then \
@@ -42,7 +50,8 @@ book: $(STAMP) widgets-js
 	$(BIN)/jupyter-book build -W -n --keep-going .
 	@echo "The book is at file://$(CURDIR)/$(BUILD)/html/index.html"
 
-test: $(STAMP) widgets-js
+# The site tests check the pages that `book` builds, so `test` builds the book first.
+test: book
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider tests book
 
@@ -53,4 +62,4 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab book/
 
 clean:
-	rm -rf $(BUILD) $(WIDGETS) .pytest_cache .hypothesis
+	rm -rf $(BUILD) $(WIDGETS) $(MATHJAX) .pytest_cache .hypothesis

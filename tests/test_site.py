@@ -83,3 +83,20 @@ def test_every_figure_image_has_alt_text(pages):
             alt = re.search(r'alt="([^"]*)"', tag)
             assert alt and alt.group(1).strip(), f"{name}: image without alt text: {tag[:120]}"
             assert not alt.group(1).startswith("../_images/"), f"{name}: alt is only a file name"
+
+
+PAGE_BUDGET = 4 * 1024 * 1024
+
+
+def test_each_page_with_its_images_and_frames_is_under_4_mb(pages):
+    """Page HTML (which embeds the widget frames) plus the images it references."""
+    sizes = {}
+    for name, page in pages.items():
+        page_path = HTML / f"{name}.html"
+        images = set(re.findall(r'<img[^>]*src="(\.\./_images/[^"]+)"', page))
+        sizes[name] = page_path.stat().st_size + sum(
+            (page_path.parent / src).stat().st_size for src in images
+        )
+    (HTML.parent / "page_sizes.json").write_text(json.dumps(sizes, indent=2))
+    too_big = {name: size for name, size in sizes.items() if size > PAGE_BUDGET}
+    assert not too_big, f"pages over 4 MB: {too_big}"

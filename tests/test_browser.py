@@ -1,0 +1,181 @@
+"""The built website in a real browser: every interactive figure responds with no kernel.
+
+Serves _build/html on 127.0.0.1 and drives Debian's Chromium with Playwright. For every
+chapter page: the widgets render, moving each control changes the figure shown, a play
+button advances the frames, the page logs no JavaScript error and requests nothing from
+off the machine. A screenshot of each page goes to _build/screenshots/.
+
+Without a browser these tests skip, saying why; under CI=true they fail instead.
+"""
+
+import functools
+import hashlib
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from test_site import HTML, ROOT, _chapter_notebooks
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Chromium's schema validator in the widget manager warns (not errors) about its own schema.
+VISIBLE_FRAMES = """(area) => Array.from(area.querySelectorAll('.widget-html-content img'))
+    .filter(img => img.offsetParent !== null).map(img => img.alt + '|' + img.src.length
+        + '|' + img.src.slice(-64))"""
+
+pytestmark = pytest.mark.browser
+
+
+def _unavailable_reason():
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed"
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        return f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+    if not (HTML / "index.html").exists():
+        return "the site is not built (make book)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def site_url():
+    reason = _unavailable_reason()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests cannot run under CI: {reason}")
+        pytest.skip(reason)
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(QuietHandler, directory=str(HTML))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser(site_url):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class PageWatch:
+    """Collects JavaScript errors and off-machine requests of one page."""
+
+    def __init__(self, page, origin):
+        self.errors, self.offsite = [], []
+        page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
+        page.on("console", self._console)
+        page.on("requestfailed", lambda r: self.errors.append(f"failed request: {r.url}"))
+        page.on("response", lambda r: r.status >= 400 and self.errors.append(f"{r.status} {r.url}"))
+        page.on("request", lambda r: self._request(r.url, origin))
+
+    def _console(self, message):
+        if message.type == "error":
+            self.errors.append(f"console error: {message.text}")
+
+    def _request(self, url, origin):
+        if not url.startswith((origin, "data:", "blob:", "about:")):
+            self.offsite.append(url)
+
+
+def _fingerprint(area):
+    return hashlib.sha1("\n".join(area.evaluate(VISIBLE_FRAMES)).encode()).hexdigest()
+
+
+def _open(browser, site_url, chapter):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    watch = PageWatch(page, site_url)
+    page.goto(f"{site_url}/{chapter}.html", wait_until="load")
+    page.wait_for_selector(".widget-html-content img", state="attached", timeout=20_000)
+    page.wait_for_timeout(500)
+    return page, watch
+
+
+@pytest.mark.parametrize("chapter", _chapter_notebooks())
+def test_page_loads_cleanly_and_is_screenshotted(browser, site_url, chapter):
+    page, watch = _open(browser, site_url, chapter)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{Path(chapter).name}.png"), full_page=True)
+    assert page.locator(".widget-subarea").count() >= 1, "no interactive figure rendered"
+    assert page.evaluate("typeof MathJax !== 'undefined'"), "MathJax did not load from the site"
+    page.close()
+    assert watch.errors == []
+    assert watch.offsite == []
+
+
+def _areas(page):
+    """The rendered interactive figures of a page: widget areas that show an image frame.
+
+    A Stack renders only its selected child, so each area shows one frame at a time.
+    """
+    areas = page.locator(".widget-subarea")
+    return [areas.nth(i) for i in range(areas.count())
+            if areas.nth(i).locator(".widget-html-content img").count() >= 1]
+
+
+@pytest.mark.parametrize("chapter", _chapter_notebooks())
+def test_every_control_changes_the_figure(browser, site_url, chapter):
+    page, watch = _open(browser, site_url, chapter)
+    areas = _areas(page)
+    assert areas, "no figure with frames on this page"
+    for n, area in enumerate(areas):
+        area.scroll_into_view_if_needed()
+        sliders = area.locator(".widget-hslider:not(.widget-play *) .noUi-handle")
+        selects = area.locator("select")
+        assert sliders.count() + selects.count() >= 1, f"figure {n} has no control"
+        for i in range(sliders.count()):
+            before = _fingerprint(area)
+            sliders.nth(i).focus()
+            page.keyboard.press("End")
+            page.wait_for_timeout(200)
+            assert _fingerprint(area) != before, f"figure {n}: slider {i} did not change it"
+        for i in range(selects.count()):
+            before = _fingerprint(area)
+            options = selects.nth(i).locator("option")
+            selects.nth(i).select_option(index=options.count() - 1)
+            page.wait_for_timeout(200)
+            assert _fingerprint(area) != before, f"figure {n}: dropdown {i} did not change it"
+    page.close()
+    assert watch.errors == []
+
+
+@pytest.mark.parametrize("chapter", _chapter_notebooks())
+def test_play_buttons_advance_the_frames(browser, site_url, chapter):
+    page, watch = _open(browser, site_url, chapter)
+    plays = page.locator(".widget-play")
+    if plays.count() == 0:
+        page.close()
+        pytest.skip("this page has no play control")
+    for i in range(plays.count()):
+        play = plays.nth(i)
+        area = page.locator(".widget-subarea").filter(has=play).first
+        area.scroll_into_view_if_needed()
+        before = _fingerprint(area)
+        play.locator("button").first.click()
+        page.wait_for_timeout(1500)
+        assert _fingerprint(area) != before, f"play button {i} did not advance the frames"
+    page.close()
+    assert watch.errors == []

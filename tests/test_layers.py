@@ -7,7 +7,6 @@ import pytest
 from autograd import grad
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from test_activations import REFERENCE_ACTIVATIONS, sample_away_from_zero
 
 from backproplab.gradcheck import numerical_gradient, relative_error
 from backproplab.init import (
@@ -21,6 +20,7 @@ from backproplab.init import (
     zeros,
 )
 from backproplab.layers import Activation, Dense, Residual, dense_backward, dense_forward
+from test_activations import REFERENCE_ACTIVATIONS, sample_away_from_zero
 
 EPS = 1e-5  # near the cube root of machine epsilon: the most accurate central differences
 seeds = st.integers(0, 2**32 - 1)

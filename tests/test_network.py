@@ -7,14 +7,14 @@ import pytest
 from autograd import grad
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from test_activations import REFERENCE_ACTIVATIONS
-from test_losses import REFERENCE_LOSSES, one_hot
 
 from backproplab.activations import ACTIVATIONS
 from backproplab.gradcheck import check_gradients, relative_error
 from backproplab.layers import Activation, Dense, Residual
 from backproplab.losses import LOSSES
 from backproplab.network import MLP, RELU_FAMILY, Sequential
+from test_activations import REFERENCE_ACTIVATIONS
+from test_losses import REFERENCE_LOSSES, one_hot
 
 EPS = 1e-5  # near the cube root of machine epsilon: the most accurate central differences
 

@@ -8,7 +8,8 @@ STAMP    := $(VENV)/.installed
 BUILD    := _build
 WIDGETS  := book/_static/widgets
 MATHJAX  := book/_static/mathjax
-FONTS    := $(BUILD)/site-extra/book/@jupyter-widgets/html-manager/dist
+# The widget manager asks for its icon fonts from two folders next to the page.
+FONT_DIRS := $(BUILD)/site-extra/book/@jupyter-widgets $(BUILD)/site-extra/book/@jupyter-widgets/html-manager/dist
 HTML_MANAGER_VERSION := 1.0.15
 REQUIREJS_VERSION    := 2.3.8
 MATHJAX_VERSION      := 3.2.2
@@ -32,15 +33,14 @@ widgets-js: $(WIDGETS)/embed-amd.js
 # The widget manager, require.js and MathJax are served from the site itself so that the
 # pages work offline. Installed from npm at build time, never committed.
 $(WIDGETS)/embed-amd.js:
-	mkdir -p $(BUILD)/npm $(WIDGETS) $(MATHJAX)
+	mkdir -p $(BUILD)/npm $(WIDGETS) $(MATHJAX) $(FONT_DIRS)
 	npm install --silent --no-audit --no-fund --ignore-scripts --prefix $(BUILD)/npm \
 		@jupyter-widgets/html-manager@$(HTML_MANAGER_VERSION) requirejs@$(REQUIREJS_VERSION) \
 		mathjax@$(MATHJAX_VERSION)
 	cp $(BUILD)/npm/node_modules/requirejs/require.js $(WIDGETS)/require.min.js
-	mkdir -p $(FONTS)
 	cd $(BUILD)/npm/node_modules/@jupyter-widgets/html-manager/dist && \
 		cp embed-amd.js $(CURDIR)/$(WIDGETS)/ && \
-		cp *.woff *.woff2 *.ttf *.eot *.svg $(CURDIR)/$(FONTS)/
+		for d in $(FONT_DIRS); do cp *.woff *.woff2 *.ttf *.eot *.svg $(CURDIR)/$$d/; done
 	cd $(BUILD)/npm/node_modules/mathjax/es5 && \
 		cp --parents tex-mml-chtml.js output/chtml/fonts/woff-v2/* $(CURDIR)/$(MATHJAX)/
 

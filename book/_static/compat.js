@@ -24,6 +24,11 @@
   });
   withHub(current);
 
+  // The theme's Font Awesome script replaces every <i class="fa ..."> with an <svg>; the
+  // widgets' Play button keeps a handle on its <i> icon and fails once it is gone. Nest the
+  // SVG inside the <i> instead of replacing it.
+  window.FontAwesomeConfig = Object.assign({ autoReplaceSvg: "nest" }, window.FontAwesomeConfig);
+
   // The theme reads the colour mode from <html data-mode>, which the template leaves
   // empty; an empty mode makes it log an error before falling back to "auto".
   if (!document.documentElement.dataset.mode) {

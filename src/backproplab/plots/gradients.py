@@ -1,0 +1,226 @@
+"""Chapter 5's figures: how the size of the gradient changes from layer to layer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ..activations import relu_grad, sigmoid_grad, tanh_grad
+from ..gradient_flow import fixed_batch, get_init_label, gradient_sizes
+from .core import COLORS, get_axes, plot_decision_boundary, plot_gradient_sizes, style_of
+
+LOSS_LEVELS = {"1/8": 1 / 8, "1/6": 1 / 6, "1/4": 1 / 4}
+
+
+def plot_activation_slopes(max_factors: int = 20, n_paths: int = 2000, seed: int = 0):
+    """Left: the slopes of sigmoid, tanh and ReLU. Right: products of k sigmoid slopes.
+
+    The right panel compares the bound 4^-k with the median product of k slopes
+    sigma'(z_1) ... sigma'(z_k) at standard normal pre-activations (``n_paths`` draws).
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+    z = np.linspace(-6, 6, 601)
+    for i, (name, grad) in enumerate(
+        [("sigmoid", sigmoid_grad), ("tanh", tanh_grad), ("ReLU", relu_grad)]
+    ):
+        left.plot(z, grad(z), label=f"{name}′", **style_of(i))
+    left.axhline(0.25, color="0.4", linewidth=0.8, linestyle=":")
+    left.annotate("1/4", (5.8, 0.27), ha="right")
+    left.set(xlabel="pre-activation $z$", ylabel="slope", title="activation slopes")
+    left.legend(loc="upper left")
+    k = np.arange(1, max_factors + 1)
+    rng = np.random.default_rng(seed)
+    products = np.cumprod(sigmoid_grad(rng.standard_normal((n_paths, max_factors))), axis=1)
+    right.semilogy(k, 0.25**k, label="bound $4^{-k}$", **style_of(0))
+    right.semilogy(k, np.median(products, axis=0), "o", markersize=4,
+                   label="median at $z \\sim N(0, 1)$", color=COLORS[1])
+    right.set(xlabel="number of factors $k$", ylabel="product of $k$ sigmoid slopes",
+              title="a product of slopes")
+    right.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_article_run(run, figures: Mapping[str, str]):
+    """Loss and per-layer gradient size of the loss-curve article's run, its figures marked.
+
+    ``run`` is ``reference_runs.article_run()``; ``figures`` is ``ARTICLE_FIGURES``.
+    """
+    loss, grads = run.loss[0], run.grad_mean_abs[0]
+    steps = np.arange(len(loss))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+    left.plot(steps, loss, label="our run", **style_of(0))
+    marks = [(0, "loss_start"), (5000, "loss_5000"), (len(loss) - 1, "loss_10000")]
+    left.plot([s for s, _ in marks], [float(figures[k]) for _, k in marks], "s", color=COLORS[1],
+              markersize=7, fillstyle="none", label="article's figures")
+    left.plot([2000], [loss[2000]], "v", color=COLORS[3], label="step 2,000")
+    left.set(xlabel="step", ylabel="loss: mean $(\\hat y - y)^2$", title="loss")
+    left.legend()
+    for i, name in enumerate(["$W_1$ (first layer)", "$W_2$ (output layer)"]):
+        right.semilogy(steps, grads[:, i], label=name, **style_of(i))
+    ends = [float(figures["grad_W1_end"]), float(figures["grad_W2_end"])]
+    right.plot([steps[-1]] * 2, ends, "s", color=COLORS[2], markersize=7, fillstyle="none",
+               label="article's end values")
+    right.set(xlabel="step", ylabel="mean $|\\partial L / \\partial W|$ (log)",
+              title="gradient size per layer")
+    right.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_plateau(histories: Mapping[str, object], detail: str):
+    """Left: loss curves of several runs. Right: per-layer gradient sizes of the run ``detail``.
+
+    ``histories`` maps a label to a ``training.History``.
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+    for i, (label, history) in enumerate(histories.items()):
+        left.plot(history.loss, label=label, **style_of(i))
+    left.set(xlabel="epoch", ylabel="loss (MSE)", title="plateau, then a sudden drop")
+    left.legend()
+    sizes = histories[detail].grad_stats
+    names = [f"layer {i + 1}" + (" (first)" if i == 0 else "") for i in range(sizes.shape[1])]
+    names[-1] = f"layer {sizes.shape[1]} (output)"
+    plot_gradient_sizes(sizes, ax=right, layer_names=names)
+    right.set_title(f"gradient size per layer, {detail}")
+    fig.tight_layout()
+    return fig
+
+
+def plot_layer_profiles(
+    profiles: Mapping[str, Sequence[float]],
+    ax=None,
+    title: str = "",
+    ylabel: str = "mean $|\\partial L / \\partial W|$ (log)",
+    xlabel: str = "layer (1 = next to the input)",
+):
+    """One line per entry of ``profiles`` (label -> size of each layer), on a log axis."""
+    fig, ax = get_axes(ax, figsize=(6, 3.4))
+    markers = ["o", "s", "^", "D", "v"]
+    for i, (label, sizes) in enumerate(profiles.items()):
+        sizes = np.asarray(sizes, dtype=float)
+        ax.semilogy(np.arange(1, len(sizes) + 1), sizes, marker=markers[i % len(markers)],
+                    markersize=4, label=label, **style_of(i))
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.legend()
+    return fig
+
+
+def plot_depth_sweep(sweep, activation: str, init: str, shown_depths=(5, 10, 20, 50)):
+    """One frame of the depth-sweep explorer for an activation and an initialiser.
+
+    Left: first- and last-layer gradient size against depth. Right: the size of every layer
+    for a few depths, layer position scaled to [0, 1] (0 = input side).
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+    depths = np.array(sweep.depths)
+    left.semilogy(depths, sweep.first(activation, init), marker="o", label="first layer",
+                  **style_of(0))
+    left.semilogy(depths, sweep.last(activation, init), marker="s", label="last layer",
+                  **style_of(1))
+    left.set(xlabel="depth (number of weight layers)",
+             ylabel="mean $|\\partial L / \\partial W|$ (log)")
+    left.legend()
+    for i, depth in enumerate(d for d in shown_depths if d in sweep.depths):
+        sizes = sweep.sizes[activation, init, depth]
+        right.semilogy(np.linspace(0, 1, depth), sizes, label=f"depth {depth}", **style_of(i + 2))
+    right.set(xlabel="position of the layer (0 = input, 1 = output)")
+    right.legend(fontsize=9)
+    ratio = sweep.ratio(activation, init)[-1]
+    fig.suptitle(f"{activation}, {get_init_label(init)} initialisation: first/last layer at "
+                 f"depth {depths[-1]} = {ratio:.1e}", fontsize=12)
+    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.15, top=0.86, wspace=0.06)
+    return fig
+
+
+def plot_gradient_profile(activation="sigmoid", init="xavier", depth=20, weight_scale=1.0,
+                          residual=False, seeds=range(5), width=32):
+    """Gradient size of every layer of one deep network at initialisation (live explorer)."""
+    X, y = fixed_batch(64, width, 1, seed=0)
+    sizes = gradient_sizes(depth, activation, init, list(seeds), X, y, width, weight_scale,
+                           residual).mean(axis=0)
+    kind = "residual" if residual else "plain"
+    return plot_layer_profiles(
+        {f"{kind} {activation}, {get_init_label(init)} × {weight_scale:g}": sizes},
+        title=f"first/last layer = {sizes[0] / sizes[-1]:.1e}",
+    )
+
+
+def plot_training_runs(histories: Mapping[str, object], ax=None):
+    """Training-loss curves (log scale); a run that diverged ends in a cross.
+
+    The vertical axis stops at 100 times the largest starting loss; a diverged run whose loss
+    went beyond that is drawn up to the edge, with its last finite loss written beside the cross.
+    """
+    fig, ax = get_axes(ax, figsize=(6, 3.4))
+    top = 100 * max(float(h.loss[0]) for h in histories.values())
+    for i, (label, history) in enumerate(histories.items()):
+        loss = np.asarray(history.loss, dtype=float)
+        ax.semilogy(np.minimum(loss, top), label=label + (" (diverged)" if history.diverged
+                                                           else ""), **style_of(i))
+        if history.diverged:
+            end = (len(loss) - 1, min(loss[-1], top))
+            ax.plot(*end, "x", color=COLORS[i], markersize=10, mew=2)
+            ax.annotate(f"loss {loss[-1]:.0e}, then nan", end, xytext=(8, -4),
+                        textcoords="offset points", va="top", fontsize=9)
+    ax.set_ylim(top=top * 1.5)
+    ax.set(xlabel="epoch", ylabel="training loss (log)")
+    ax.legend()
+    return fig
+
+
+def plot_seed_study(studies: Mapping[str, object]):
+    """Left: share of seeds ending at each accuracy. Right: final losses, stuck levels marked.
+
+    ``studies`` maps a label (e.g. "2-2-1") to a ``seed_study.SeedStudy``.
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+    levels = [1.0, 0.75, 0.5]
+    width = 0.8 / len(studies)
+    for i, (label, study) in enumerate(studies.items()):
+        shares = [np.mean(study.accuracy == a) for a in levels]
+        x = np.arange(len(levels)) + (i - (len(studies) - 1) / 2) * width
+        left.bar(x, shares, width, label=label, color=COLORS[i], hatch=["", "//"][i % 2])
+    left.set_xticks(range(len(levels)), [f"{a:.0%}" for a in levels])
+    left.set(xlabel="final training accuracy", ylabel="share of seeds", ylim=(0, 1))
+    left.legend()
+    bins = np.logspace(-5, 0, 60)
+    for i, (label, study) in enumerate(studies.items()):
+        right.hist(study.final_loss, bins=bins, histtype="step", linewidth=1.5, label=label,
+                   color=COLORS[i], linestyle=style_of(i)["linestyle"])
+    for level in LOSS_LEVELS.values():
+        right.axvline(level, color="0.5", linewidth=0.8, linestyle=":")
+    right.annotate("stuck levels\n" + ", ".join(LOSS_LEVELS), (min(LOSS_LEVELS.values()), 0.6),
+                   xycoords=("data", "axes fraction"), xytext=(-6, 0),
+                   textcoords="offset points", ha="right", fontsize=9)
+    right.set_xscale("log")
+    right.set(xlabel="final loss (MSE, log)", ylabel="number of seeds")
+    right.legend(loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def _int_labels(predict: Callable) -> Callable:
+    """Wrap ``predict`` so that it returns integer labels."""
+
+    def labels(grid):
+        return np.asarray(predict(grid)).astype(int)
+
+    return labels
+
+
+def plot_decision_boundaries(panels: Mapping[str, Callable], X, y):
+    """Decision boundaries side by side: ``panels`` maps a title to a predict function.
+
+    Each predict function maps an (m, 2) array to m class labels (ints, or floats holding
+    whole numbers, which are converted).
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6))
+    for ax, (title, predict) in zip(np.atleast_1d(axes), panels.items(), strict=True):
+        plot_decision_boundary(_int_labels(predict), X, y, ax=ax, resolution=150)
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

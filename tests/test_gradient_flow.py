@@ -1,0 +1,101 @@
+"""Tests of backproplab.gradient_flow: per-layer gradient sizes of deep networks."""
+
+import numpy as np
+import pytest
+
+from backproplab.gradcheck import numerical_gradient
+from backproplab.gradient_flow import (
+    DepthSweep,
+    deep_network,
+    depth_sweep,
+    fixed_batch,
+    gradient_sizes,
+    layer_sizes,
+)
+from backproplab.layers import Residual
+from backproplab.losses import mse
+from backproplab.network import MLP
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("residual", [False, True])
+def test_batched_sizes_match_the_library_network(activation, residual):
+    X, y = fixed_batch(16, 6, 1, seed=3)
+    sizes = gradient_sizes(5, activation, "xavier", [0, 4], X, y, width=6, weight_scale=1.5,
+                           residual=residual)
+    for row, seed in zip(sizes, [0, 4], strict=True):
+        model = deep_network(5, 6, 6, activation, "xavier", residual=residual,
+                             weight_scale=1.5, seed=seed)
+        model.loss_and_grads(X, y, "mse")
+        expected = [stats["mean_abs"] for stats in model.gradient_stats()]
+        np.testing.assert_allclose(row, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("residual", [False, True])
+def test_sizes_agree_with_central_differences(residual):
+    X, y = fixed_batch(8, 3, 1, seed=0)
+    model = deep_network(4, 3, 3, "tanh", "xavier", residual=residual, seed=2)
+    sizes = gradient_sizes(4, "tanh", "xavier", [2], X, y, width=3, residual=residual)[0]
+    for i, layer in enumerate(model.dense_layers()):
+        numeric = numerical_gradient(lambda: mse(model.forward(X), y), layer.W)
+        assert sizes[i] == pytest.approx(np.abs(numeric).mean(), rel=1e-6)
+
+
+def test_two_layer_linear_network_in_closed_form():
+    # Z = X W1 W2, L = mean((Z - y)^2): dL/dW2 = (X W1)^T e, dL/dW1 = X^T e W2^T, e = 2 (Z - y) / n
+    X, y = fixed_batch(10, 4, 1, seed=5)
+    dense = MLP([4, 3, 1], activation="identity", init="he", seed=9).dense_layers()
+    W1, W2 = dense[0].W, dense[1].W
+    e = 2 * (X @ W1 @ W2 - y) / len(X)
+    expected = [np.abs(X.T @ e @ W2.T).mean(), np.abs((X @ W1).T @ e).mean()]
+    sizes = gradient_sizes(2, "identity", "he", [9], X, y, width=3)[0]
+    np.testing.assert_allclose(sizes, expected, rtol=1e-12)
+
+
+def test_deep_network_structure():
+    plain = deep_network(4, 5, 3, "relu", "he", seed=1)
+    reference = MLP(layer_sizes(4, 5, 3), activation="relu", init="he", seed=1)
+    for a, b in zip(plain.params, reference.params, strict=True):
+        np.testing.assert_array_equal(a, b)
+    residual = deep_network(4, 5, 3, "relu", "he", residual=True, weight_scale=2.0, seed=1)
+    assert sum(isinstance(layer, Residual) for layer in residual.layers) == 2
+    for a, b in zip(residual.params, reference.params, strict=True):
+        np.testing.assert_array_equal(a, 2.0 * b if a.ndim == 2 else b)
+    assert layer_sizes(3, 8, 2, 4) == [2, 8, 8, 4]
+
+
+def test_sigmoid_gradients_vanish_with_depth_and_residuals_rescue_them():
+    X, y = fixed_batch(32, 16, 1, seed=0)
+    plain = gradient_sizes(20, "sigmoid", "xavier", [0, 1], X, y, width=16).mean(axis=0)
+    skip = gradient_sizes(20, "sigmoid", "xavier", [0, 1], X, y, width=16,
+                          residual=True).mean(axis=0)
+    # sigma' <= 1/4: a Xavier layer (gain about 1) shrinks the signal by at least about 4.
+    assert plain[0] / plain[-2] < 4.0 ** -10
+    assert skip[0] > 1e6 * plain[0]
+
+
+def test_depth_sweep_accessors():
+    sweep = depth_sweep(depths=(2, 4), activations=("tanh",), inits=("he",), seeds=[0],
+                        width=5, n_samples=7)
+    assert isinstance(sweep, DepthSweep)
+    X, y = fixed_batch(7, 5, 1, seed=0)
+    deep = gradient_sizes(4, "tanh", "he", [0], X, y, width=5)[0]
+    np.testing.assert_allclose(sweep.sizes["tanh", "he", 4], deep)
+    assert sweep.first("tanh", "he")[1] == deep[0]
+    assert sweep.last("tanh", "he")[1] == deep[-1]
+    np.testing.assert_allclose(sweep.ratio("tanh", "he"),
+                               sweep.first("tanh", "he") / sweep.last("tanh", "he"))
+
+
+def test_bad_input_is_explained():
+    X, y = fixed_batch(4, 3, 1)
+    with pytest.raises(ValueError, match="depth must be at least 2"):
+        gradient_sizes(1, "tanh", "he", [0], X, y, width=3)
+    with pytest.raises(ValueError, match="y must have 4 rows"):
+        gradient_sizes(3, "tanh", "he", [0], X, y[:2], width=3)
+    with pytest.raises(ValueError, match="unknown init"):
+        gradient_sizes(3, "tanh", "glorot", [0], X, y, width=3)
+    with pytest.raises(ValueError, match="unknown activation"):
+        deep_network(3, 3, 3, "swish")
+    with pytest.raises(ValueError, match="weight_scale"):
+        deep_network(3, 3, 3, weight_scale=0.0)

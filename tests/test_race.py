@@ -1,0 +1,243 @@
+"""The optimizer race (tuning, running, scoring, snapshots, step sizes) and chapter 6's
+figures: the nested static player and the race frames. Expected values come from closed
+forms worked out by hand (gradient descent on a round bowl, geometric sums, Adam's
+bias-correction factors), not from the code under test."""
+
+import io
+
+import ipywidgets as widgets
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from ipywidgets.widgets.widget import _instances  # noqa: E402
+from ipywidgets.widgets.widget_link import Link  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from backproplab.plots.race import (  # noqa: E402
+    OPTIMIZER_LABELS,
+    optimizer_style,
+    plot_race,
+    precomputed_player,
+    race_alt,
+    race_frames,
+)
+from backproplab.race import (  # noqa: E402
+    LOSS_FLOOR,
+    losses_at,
+    path_score,
+    race,
+    snapshot_steps,
+    step_sizes,
+    steps_to_reach,
+    tune_lr,
+    tune_lrs,
+)
+from backproplab.surfaces import OptimizerPath, Quadratic  # noqa: E402
+
+START = (0.8, -0.6)
+
+
+def _path(losses, diverged=False):
+    losses = np.asarray(losses, dtype=float)
+    points = np.zeros((len(losses), 2))
+    return OptimizerPath(points, losses, diverged, "", len(losses) - 1, np.zeros(2))
+
+
+def _bowl():
+    return Quadratic((1.0, 1.0), name="bowl")
+
+
+# ----- scoring and tuning -----------------------------------------------------------------
+def test_path_score_averages_the_log_of_the_highest_loss_still_to_come():
+    # highest loss from each step on: 4, 2, 2, 0.5
+    expected = (np.log10(4) + 2 * np.log10(2) + np.log10(0.5)) / 4
+    assert path_score(_path([4.0, 1.0, 2.0, 0.5])) == pytest.approx(expected)
+
+
+def test_path_score_floors_exact_zeros_and_rejects_divergence():
+    assert path_score(_path([0.0, 0.0])) == pytest.approx(np.log10(LOSS_FLOOR))
+    assert path_score(_path([1.0, 10.0], diverged=True)) == np.inf
+
+
+def test_a_late_spike_scores_worse_than_staying_down():
+    steady = _path([1.0, 1e-6, 1e-6, 1e-6])
+    spiking = _path([1.0, 1e-9, 1e-9, 1e-2])
+    assert path_score(steady) < path_score(spiking)
+
+
+def test_tune_lr_finds_the_one_step_learning_rate_of_a_round_bowl():
+    # On f = |p|^2 / 2 gradient descent with lr 1 lands on the minimum in one step.
+    assert tune_lr(_bowl(), "sgd", lrs=[0.1, 0.5, 1.0, 1.5], start=START, steps=10) == 1.0
+
+
+def test_tune_lr_refuses_a_grid_where_everything_diverges():
+    # |1 - lr| >= 2 for these rates: the distance at least doubles every step.
+    with pytest.raises(ValueError, match="every learning rate"):
+        tune_lr(_bowl(), "sgd", lrs=[3.0, 4.0], start=START, steps=60)
+    with pytest.raises(ValueError, match="at least one"):
+        tune_lr(_bowl(), "sgd", lrs=[], start=START)
+
+
+def test_tune_lrs_keeps_the_order_of_the_optimizers():
+    lrs = tune_lrs(_bowl(), optimizers=("momentum", "sgd"), lrs=[0.5, 1.0], start=START, steps=8)
+    assert list(lrs) == ["momentum", "sgd"] and lrs["sgd"] == 1.0
+
+
+# ----- racing -------------------------------------------------------------------------------
+def test_race_scales_every_learning_rate():
+    paths = race(_bowl(), {"sgd": 0.25, "momentum": 0.1}, start=START, steps=6, lr_scale=2.0)
+    assert list(paths) == ["sgd", "momentum"]
+    k = np.arange(7)[:, None]
+    # gradient descent on the round bowl with lr 0.5: p_k = 0.5^k p_0
+    assert np.allclose(paths["sgd"].points, 0.5**k * np.array(START))
+
+
+def test_race_accepts_a_surface_name_and_rejects_bad_arguments():
+    paths = race("bowl", {"sgd": 0.5}, start=START, steps=3)
+    assert paths["sgd"].points.shape == (4, 2)
+    with pytest.raises(ValueError, match="lrs"):
+        race(_bowl(), {}, start=START)
+    with pytest.raises(ValueError, match="lr_scale"):
+        race(_bowl(), {"sgd": 0.1}, start=START, lr_scale=0.0)
+    with pytest.raises(TypeError, match="surface"):
+        race(42, {"sgd": 0.1})
+
+
+def test_steps_to_reach_and_losses_at():
+    path = _path([3.0, 2.0, 0.5, 0.1])
+    assert steps_to_reach(path, 0.5) == 2 and steps_to_reach(path, 0.01) is None
+    assert losses_at({"a": path}, 1) == {"a": 2.0}
+    assert losses_at({"a": path}, 99) == {"a": 0.1}  # past the end: the last loss
+
+
+@settings(max_examples=40, deadline=None)
+@given(steps=st.integers(1, 2000), data=st.data())
+def test_snapshot_steps_are_distinct_increasing_and_span_the_run(steps, data):
+    count = data.draw(st.integers(2, min(steps + 1, 40)))
+    chosen = snapshot_steps(steps, count)
+    assert len(chosen) == count and chosen[0] == 0 and chosen[-1] == steps
+    assert all(b > a for a, b in zip(chosen, chosen[1:], strict=False))
+
+
+def test_snapshot_steps_are_roughly_geometric_and_checked():
+    assert snapshot_steps(10, 11) == list(range(11))
+    chosen = snapshot_steps(1000, 4)  # about 1000^(1/3) = 10, 1000^(2/3) = 100
+    assert chosen[1] in range(8, 13) and chosen[2] in range(95, 106)
+    with pytest.raises(ValueError, match="count"):
+        snapshot_steps(5, 7)
+
+
+# ----- step sizes ---------------------------------------------------------------------------
+def test_step_sizes_of_sgd_and_momentum_under_a_constant_gradient():
+    assert np.allclose(step_sizes("sgd", np.full(5, -2.0), lr=0.5), 2.0)
+    k = np.arange(1, 31)
+    # v_k = 1 + 0.8 + ... + 0.8^(k-1) = (1 - 0.8^k) / 0.2
+    assert np.allclose(step_sizes("momentum", np.ones(30), lr=0.1, momentum=0.8),
+                       (1 - 0.8**k) / 0.2)
+
+
+def test_step_sizes_replays_a_wrong_step_count_for_adam():
+    k = np.arange(1, 13)
+    epochs = (k - 1) // 4 + 1  # four updates per epoch, counted per epoch
+    sizes = step_sizes("adam", np.ones(12), lr=0.01, step_counts=epochs)
+    expected = (1 - 0.9**k) / (1 - 0.9**epochs) * np.sqrt((1 - 0.999**epochs) / (1 - 0.999**k))
+    assert np.allclose(sizes, expected, rtol=1e-6)
+    assert np.allclose(step_sizes("adam", np.ones(12), lr=0.01), 1.0, rtol=1e-6)
+
+
+def test_step_sizes_checks_its_step_counts():
+    with pytest.raises(ValueError, match="one count per gradient"):
+        step_sizes("adam", np.ones(3), step_counts=[1, 2])
+    with pytest.raises(ValueError, match="step_counts"):
+        step_sizes("adam", np.ones(2), step_counts=[1, 0])
+
+
+# ----- the nested player --------------------------------------------------------------------
+def _figure(value):
+    fig, ax = plt.subplots(figsize=(1, 1))
+    ax.plot([0, 1], [0, value])
+    return fig
+
+
+def _leaf_stacks(widget):
+    if isinstance(widget.children[0], widgets.Stack):
+        return [leaf for child in widget.children for leaf in _leaf_stacks(child)]
+    return [widget]
+
+
+def _links_from(source):
+    return [w for w in _instances.values() if isinstance(w, Link) and w.source[0] is source]
+
+
+def test_player_nests_one_stack_per_control_around_the_frames():
+    calls = []
+
+    def frames(a, b_value):
+        calls.append((a, b_value))
+        return [_figure(i) for i in range(4)]
+
+    box = precomputed_player(
+        frames, {"a": [1, 2], "b value": ["x", "y", "z"]},
+        alt=lambda i, a, b_value: f"frame {i} a={a} b={b_value}", frame_labels=[0, 5, 10, 20],
+    )
+    assert calls == [(a, b) for a in (1, 2) for b in ("x", "y", "z")]
+    controls, root = box.children[0].children, box.children[2]
+    play, slider = box.children[1].children
+    leaves = _leaf_stacks(root)
+    assert len(leaves) == 6 and all(len(leaf.children) == 4 for leaf in leaves)
+    assert 'alt="frame 2 a=2 b=x"' in leaves[3].children[2].value
+    assert [label for label, _ in slider.options] == ["0", "5", "10", "20"]
+    assert (play.min, play.max) == (0, 3)
+    # control k drives the stacks at depth k; the slider drives every frame stack
+    assert {id(lk.target[0]) for lk in _links_from(controls[0])} == {id(root)}
+    assert {id(lk.target[0]) for lk in _links_from(controls[1])} == {id(c) for c in root.children}
+    assert {id(lk.target[0]) for lk in _links_from(slider)} == {id(leaf) for leaf in leaves}
+    assert any(lk.target[0] is slider for lk in _links_from(play))
+
+
+def test_player_checks_the_number_of_frames():
+    with pytest.raises(ValueError, match="3 frames"):
+        precomputed_player(lambda a: [_figure(0)], {"a": [1]}, alt=lambda i, a: "",
+                           frame_labels=[0, 1, 2])
+    assert plt.get_fignums() == []  # the figures were closed all the same
+    with pytest.raises(ValueError, match="controls"):
+        precomputed_player(lambda: [], {}, alt=lambda i: "", frame_labels=[0])
+
+
+# ----- race figures -------------------------------------------------------------------------
+def _small_race():
+    lrs = {"sgd": 2.5, "momentum": 0.3, "adam": 0.2}  # SGD diverges: |1 - 2.5| > 1
+    return race(_bowl(), lrs, start=START, steps=40), lrs
+
+
+def test_race_frames_are_small_equal_sized_palette_pngs():
+    plt.close("all")
+    paths, lrs = _small_race()
+    frames = race_frames(_bowl(), paths, lrs, [0, 3, 40])
+    images = [Image.open(io.BytesIO(f)) for f in frames]
+    assert all(f[:8] == b"\x89PNG\r\n\x1a\n" for f in frames)
+    assert all(im.mode == "P" and im.size == images[0].size for im in images)
+    assert frames[0] != frames[-1]
+    assert plt.get_fignums() == []
+
+
+def test_plot_race_marks_a_diverged_run_in_the_legend_and_alt_text():
+    paths, lrs = _small_race()
+    assert paths["sgd"].diverged
+    fig = plot_race(_bowl(), paths, lrs)
+    texts = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert texts[0].endswith("(diverged)") and not texts[1].endswith("(diverged)")
+    plt.close(fig)
+    alt = race_alt("bowl", 2, 40, paths)
+    assert "SGD diverged" in alt and "times 2" in alt and "momentum " in alt
+
+
+def test_every_optimizer_has_its_own_style():
+    styles = [optimizer_style(name) for name in OPTIMIZER_LABELS]
+    styles = {(str(s["color"]), str(s["linestyle"])) for s in styles}
+    assert len(styles) == len(OPTIMIZER_LABELS)

@@ -5,6 +5,7 @@ PYTHON   ?= python3
 VENV     := .venv
 BIN      := $(VENV)/bin
 STAMP    := $(VENV)/.installed
+GRADING  := $(VENV)/.grading-installed
 BUILD    := _build
 WIDGETS  := book/_static/widgets
 MATHJAX  := book/_static/mathjax
@@ -17,7 +18,16 @@ MATHJAX_VERSION      := 3.2.2
 # so a stale output can never reach the book.
 SRC_HASH = $(shell cat $$(find src -name '*.py' | sort) | sha256sum | cut -c1-16)
 
-.PHONY: book test lab clean install widgets-js lint
+# One BLAS thread: course-sized matrices gain nothing from more threads on a small machine
+# (they lose a lot when it is busy), and results stay bit for bit the same. Override at will.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
+
+STUDENT  := book/_static/assignments
+LINTED   := src tests scripts assignments
+
+.PHONY: book test lab clean install widgets-js lint assignments grade
 
 install: $(STAMP)
 
@@ -27,6 +37,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (backproplab)" >/dev/null
 	touch $(STAMP)
+
+# Grading tools (otter-grader) live in their own requirements file: readers never need them.
+$(GRADING): $(STAMP) assignments/requirements.txt
+	$(BIN)/python -m pip install --quiet -r assignments/requirements.txt
+	touch $(GRADING)
 
 widgets-js: $(WIDGETS)/embed-amd.js
 
@@ -44,7 +59,18 @@ $(WIDGETS)/embed-amd.js:
 	cd $(BUILD)/npm/node_modules/mathjax/es5 && \
 		cp --parents tex-mml-chtml.js output/chtml/fonts/woff-v2/* $(CURDIR)/$(MATHJAX)/
 
-book: $(STAMP) widgets-js
+# Student release and autograder into dist/; the book links the student notebooks.
+assignments: $(GRADING)
+	$(BIN)/python assignments/build.py
+	mkdir -p $(STUDENT)
+	cp dist/student/*.ipynb $(STUDENT)/
+
+grade: $(GRADING)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder/"; exit 2; }
+	@test -d dist/autograder || $(MAKE) assignments
+	$(BIN)/python assignments/grade.py "$(SUBMISSIONS)" --output grades.csv
+
+book: $(STAMP) widgets-js assignments
 	@if [ "$$(cat $(BUILD)/.src-hash 2>/dev/null)" != "$(SRC_HASH)" ]; then \
 		rm -rf $(BUILD)/.jupyter_cache; mkdir -p $(BUILD); echo "$(SRC_HASH)" > $(BUILD)/.src-hash; fi
 	$(BIN)/jupyter-book build -W -n --keep-going .
@@ -52,14 +78,15 @@ book: $(STAMP) widgets-js
 
 # The site tests check the pages that `book` builds, so `test` builds the book first.
 test: book
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider tests book
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
+		--ignore=book/_static tests book
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff check $(LINTED)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab book/
 
 clean:
-	rm -rf $(BUILD) $(WIDGETS) $(MATHJAX) .pytest_cache .hypothesis
+	rm -rf $(BUILD) $(WIDGETS) $(MATHJAX) $(STUDENT) dist grades.csv .pytest_cache .hypothesis

@@ -22,7 +22,6 @@ from backproplab.plots.race import (  # noqa: E402
     OPTIMIZER_LABELS,
     optimizer_style,
     plot_race,
-    precomputed_player,
     race_alt,
     race_frames,
 )
@@ -38,6 +37,7 @@ from backproplab.race import (  # noqa: E402
     tune_lrs,
 )
 from backproplab.surfaces import OptimizerPath, Quadratic  # noqa: E402
+from backproplab.widgets import precomputed_player  # noqa: E402
 
 START = (0.8, -0.6)
 

@@ -124,23 +124,24 @@ def animation(
     interval_ms: int = 300,
     dpi: int = FRAME_DPI,
 ) -> widgets.VBox:
-    """Play a sequence of matplotlib Figures with a play button and a slider, kernel or not.
+    """Play a sequence of frames with a play button and a slider, kernel or not.
 
-    ``frames`` are Figures (rendered to PNG here), ``alt`` one alt text per frame,
+    ``frames`` are matplotlib Figures (rendered to PNG here and closed) or PNG bytes, so a
+    caller can render one frame at a time with ``figure_to_png``; ``alt`` one alt text per frame,
     ``frame_labels`` the slider readout per frame (defaults to 0, 1, ...).
     """
     if len(frames) == 0 or len(frames) != len(alt):
         raise ValueError("frames must be non-empty and alt must give one text per frame")
     check_positive_int(interval_ms, "interval_ms")
     stack = widgets.Stack(
-        children=[_frame(figure_to_png(f, dpi), a) for f, a in zip(frames, alt, strict=True)],
+        children=[_frame(_png(f, dpi), a) for f, a in zip(frames, alt, strict=True)],
         selected_index=0,
     )
     return _player(stack, label, frame_labels, interval_ms)
 
 
-def _player(stack: widgets.Stack, label: str, frame_labels, interval_ms: int) -> widgets.VBox:
-    n = len(stack.children)
+def _play_controls(n: int, label: str, frame_labels, interval_ms: int):
+    """A Play button and a slider over ``n`` frames, linked to each other in the browser."""
     names = [str(v) for v in (frame_labels if frame_labels is not None else range(n))]
     play = widgets.Play(min=0, max=n - 1, step=1, interval=interval_ms, description="play")
     slider = widgets.SelectionSlider(
@@ -148,8 +149,69 @@ def _player(stack: widgets.Stack, label: str, frame_labels, interval_ms: int) ->
         layout=widgets.Layout(width="420px"),
     )
     widgets.jslink((play, "value"), (slider, "index"))
+    return play, slider
+
+
+def _player(stack: widgets.Stack, label: str, frame_labels, interval_ms: int) -> widgets.VBox:
+    play, slider = _play_controls(len(stack.children), label, frame_labels, interval_ms)
     widgets.jsdlink((slider, "index"), (stack, "selected_index"))
     return widgets.VBox([widgets.HBox([play, slider]), stack])
+
+
+def precomputed_player(
+    render_frames: Callable[..., Sequence],
+    controls: Mapping[str, Sequence],
+    alt: Callable[..., str],
+    frame_labels: Sequence,
+    label: str = "step",
+    labels: Mapping[str, Sequence[str]] | None = None,
+    interval_ms: int = 500,
+    dpi: int = FRAME_DPI,
+) -> widgets.VBox:
+    """Choose a setting with the controls, then play through its frames; no kernel needed.
+
+    ``render_frames(**values)`` returns the frames of one combination of control values, one
+    per entry of ``frame_labels``: matplotlib Figures or PNG bytes. ``alt(index, **values)``
+    gives the alt text of frame ``index``. ``controls`` and ``labels`` work as in
+    ``widgets.precomputed_explorer``. The widget nests one ``Stack`` per control around a
+    ``Stack`` of frames; each control drives every stack at its depth and a Play button and a
+    slider drive every frame stack, all through browser-side links.
+    """
+    _check_controls(controls)
+    if len(frame_labels) == 0:
+        raise ValueError("frame_labels must name at least one frame")
+    names = list(controls)
+    keys = [name.replace(" ", "_") for name in names]
+
+    def frame_stack(kwargs: dict) -> widgets.Stack:
+        pngs = [_png(frame, dpi) for frame in render_frames(**kwargs)]  # closes the figures
+        if len(pngs) != len(frame_labels):
+            raise ValueError(
+                f"render_frames must return {len(frame_labels)} frames (one per frame label); "
+                f"got {len(pngs)}"
+            )
+        children = [widgets.HTML(image_html(png, alt(i, **kwargs))) for i, png in enumerate(pngs)]
+        return widgets.Stack(children=children, selected_index=0)
+
+    def build(depth: int, chosen: tuple) -> widgets.Stack:
+        if depth == len(names):
+            return frame_stack(dict(zip(keys, chosen, strict=True)))
+        children = [build(depth + 1, chosen + (v,)) for v in controls[names[depth]]]
+        return widgets.Stack(children=children, selected_index=0)
+
+    root = build(0, ())
+    labels = labels or {}
+    control_widgets = [_control(n, controls[n], labels.get(n)) for n in names]
+    play, slider = _play_controls(len(frame_labels), label, frame_labels, interval_ms)
+    _link_levels(root, [*control_widgets, slider])
+    return widgets.VBox([widgets.HBox(control_widgets), widgets.HBox([play, slider]), root])
+
+
+def _png(frame, dpi: int) -> bytes:
+    """A frame as PNG bytes: bytes pass through, a Figure is rendered (and closed)."""
+    return frame if isinstance(frame, bytes) else figure_to_png(frame, dpi)
+
+
 
 
 def live_explorer(render: Callable[..., object], **controls: widgets.Widget) -> widgets.VBox:

@@ -95,7 +95,7 @@ def plot_decision_boundary(
     (x0, y0), (x1, y1) = X.min(axis=0) - margin, X.max(axis=0) + margin
     gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
     grid = np.column_stack([gx.ravel(), gy.ravel()])
-    labels = np.asarray(predict(grid)).reshape(gx.shape)
+    labels = np.asarray(predict(grid)).reshape(gx.shape).astype(int)
     classes = np.unique(np.concatenate([y, labels.ravel()]))
     colors = [COLORS[c % len(COLORS)] for c in classes]
     cmap = plt.matplotlib.colors.ListedColormap(colors)

@@ -1,20 +1,19 @@
 """Chapter 6's figures: the optimizer race, Adam's bias correction, momentum against theory,
-and optimizers training a network; plus a static-friendly player with nested controls.
+and optimizers training a network.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
-import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from PIL import Image
 
 from ..race import losses_at
-from ..widgets import FRAME_DPI, _control, _link_levels, figure_to_png, image_html
+from ..widgets import FRAME_DPI
 from .core import get_axes, style_of
 
 OPTIMIZER_LABELS = {
@@ -40,68 +39,6 @@ def optimizer_style(name: str) -> dict:
 def label_of(name: str) -> str:
     """The display name of an optimizer ("adagrad" -> "AdaGrad")."""
     return OPTIMIZER_LABELS.get(name, name)
-
-
-# ----- a player with nested controls ----------------------------------------------------------
-def precomputed_player(
-    render_frames: Callable[..., Sequence],
-    controls: Mapping[str, Sequence],
-    alt: Callable[..., str],
-    frame_labels: Sequence,
-    label: str = "step",
-    labels: Mapping[str, Sequence[str]] | None = None,
-    interval_ms: int = 500,
-    dpi: int = FRAME_DPI,
-) -> widgets.VBox:
-    """Choose a setting with the controls, then play through its frames; no kernel needed.
-
-    ``render_frames(**values)`` returns the frames of one combination of control values, one
-    per entry of ``frame_labels``: matplotlib Figures or PNG bytes. ``alt(index, **values)``
-    gives the alt text of frame ``index``. ``controls`` and ``labels`` work as in
-    ``widgets.precomputed_explorer``. The widget nests one ``Stack`` per control around a
-    ``Stack`` of frames; each control drives every stack at its depth and a Play button and a
-    slider drive every frame stack, all through browser-side links.
-    """
-    if not isinstance(controls, Mapping) or not controls:
-        raise ValueError("controls must be a non-empty mapping of name -> sequence of values")
-    if len(frame_labels) == 0:
-        raise ValueError("frame_labels must name at least one frame")
-    names = list(controls)
-    keys = [name.replace(" ", "_") for name in names]
-
-    def frame_stack(kwargs: dict) -> widgets.Stack:
-        pngs = [_png(frame, dpi) for frame in render_frames(**kwargs)]  # closes the figures
-        if len(pngs) != len(frame_labels):
-            raise ValueError(
-                f"render_frames must return {len(frame_labels)} frames (one per frame label); "
-                f"got {len(pngs)}"
-            )
-        children = [widgets.HTML(image_html(png, alt(i, **kwargs))) for i, png in enumerate(pngs)]
-        return widgets.Stack(children=children, selected_index=0)
-
-    def build(depth: int, chosen: tuple) -> widgets.Stack:
-        if depth == len(names):
-            return frame_stack(dict(zip(keys, chosen, strict=True)))
-        children = [build(depth + 1, chosen + (v,)) for v in controls[names[depth]]]
-        return widgets.Stack(children=children, selected_index=0)
-
-    root = build(0, ())
-    labels = labels or {}
-    control_widgets = [_control(n, controls[n], labels.get(n)) for n in names]
-    n = len(frame_labels)
-    slider = widgets.SelectionSlider(
-        options=list(zip([str(s) for s in frame_labels], range(n), strict=True)),
-        description=label,
-        layout=widgets.Layout(width="420px"),
-    )
-    play = widgets.Play(min=0, max=n - 1, step=1, interval=interval_ms, description="play")
-    widgets.jslink((play, "value"), (slider, "index"))
-    _link_levels(root, [*control_widgets, slider])
-    return widgets.VBox([widgets.HBox(control_widgets), widgets.HBox([play, slider]), root])
-
-
-def _png(frame, dpi: int) -> bytes:
-    return frame if isinstance(frame, bytes) else figure_to_png(frame, dpi)
 
 
 # ----- the race on a surface ------------------------------------------------------------------

@@ -1,0 +1,262 @@
+"""Chapter 2's figures: step sizes on a parabola, gradient descent across 2-D surfaces, the
+measured rate on a quadratic, batch against stochastic descent, and learning-rate schedules."""
+
+from __future__ import annotations
+
+import functools
+import textwrap
+from collections.abc import Callable, Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
+
+from ..descent import DescentRun, max_stable_lr
+from ..surfaces import OptimizerPath, get_surface, run_optimizer
+from .core import COLORS, PALETTE, get_axes, style_of
+
+EXPLORER_SURFACES = ("bowl", "valley", "saddle", "rosenbrock")
+# Three start points per surface: each surface's first default start, then two that show
+# something different (the other side of the valley, the saddle's ridge, ...).
+EXPLORER_STARTS = {
+    "bowl": [(-0.9, 0.7), (0.8, 0.8), (0.3, -0.9)],
+    "valley": [(-0.9, 0.7), (0.8, 0.8), (0.3, -0.9)],
+    "saddle": [(-1.8, 1e-3), (-1.8, 0.3), (1.5, -1.4)],
+    "rosenbrock": [(-1.2, 1.0), (1.8, 2.0), (0.5, -0.5)],
+}
+EXPLORER_STEPS = {"bowl": 100, "valley": 100, "saddle": 100, "rosenbrock": 2000}
+# Learning rates in units of 2 / lambda_max, lambda_max the largest curvature at the minimum:
+# from crawling (0.05) through the best step of the valley (0.96) to divergence (4).
+LR_SCALES = (0.05, 0.25, 0.5, 0.96, 1.2, 4.0)
+_TINY = 1e-16  # floor for f - f* on a log axis (a step can land exactly on the minimum)
+
+
+def plot_parabola_steps(paths: Mapping[str, Sequence[float]], target: float,
+                        zoom_steps: int = 12):
+    """Iterates theta_k of gradient descent on a 1-D parabola with minimum ``target``.
+
+    ``paths`` maps a label to the sequence theta_0, theta_1, ...; the left panel shows the
+    first ``zoom_steps`` iterates, the right one |theta_k - target| for all of them on a log
+    axis (a step that lands exactly on the target leaves the axis).
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.9))
+    for i, (label, path) in enumerate(paths.items()):
+        path = np.asarray(path, dtype=np.float64)
+        steps = np.arange(len(path))
+        style = {**style_of(i), "marker": "o", "markersize": 3}
+        left.plot(steps[: zoom_steps + 1], path[: zoom_steps + 1], label=label, **style)
+        gap = np.abs(path - target)
+        right.plot(steps, np.where(gap > 0, gap, np.nan), **style)
+    left.axhline(target, color="0.4", linewidth=1)
+    left.set(xlabel="step $k$", ylabel=r"$\theta_k$", ylim=(target - 5, target + 5),
+             title=f"the first {zoom_steps} steps")
+    right.set_yscale("log")
+    right.set(xlabel="step $k$", ylabel=r"$|\theta_k - \theta^*|$ (log scale)",
+              title="distance to the minimum")
+    fig.legend(*left.get_legend_handles_labels(), loc="lower center", ncols=3, fontsize=9)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    return fig
+
+
+@functools.lru_cache(maxsize=8)
+def _contour_grid(name: str, resolution: int = 90):
+    """(xs, ys, f - f* on the grid, f*) for a surface, computed once per surface."""
+    surface = get_surface(name)
+    x0, x1, y0, y1 = surface.extent
+    xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
+    f_min = min(surface.f(m) for m in surface.minima)
+    return xs, ys, surface.value_grid(xs, ys) - f_min, f_min
+
+
+def explorer_lr(name: str, lr_scale: float) -> float:
+    """The learning rate ``lr_scale * 2 / lambda_max`` for surface ``name``."""
+    return lr_scale * max_stable_lr(name)
+
+
+@functools.lru_cache(maxsize=128)
+def explorer_run(name: str, start: int, lr_scale: float) -> OptimizerPath:
+    """Gradient descent on surface ``name`` from ``EXPLORER_STARTS[name][start]`` at
+    ``lr_scale`` times 2 / lambda_max, for ``EXPLORER_STEPS[name]`` steps (cached)."""
+    return run_optimizer(
+        name, "sgd", start=EXPLORER_STARTS[name][start], steps=EXPLORER_STEPS[name],
+        lr=explorer_lr(name, lr_scale),
+    )
+
+
+def describe_path(path: OptimizerPath, name: str) -> str:
+    """One line on how a run ended: diverged, converged, bouncing, or still on its way."""
+    if path.diverged:
+        return path.message
+    surface = get_surface(name)
+    points = path.points
+    distance = min(np.linalg.norm(points[-1] - m) for m in surface.minima)
+    if distance == 0:
+        return f"converged: exactly on the minimum after {path.stopped_at} steps"
+    if distance < 1e-6:
+        return f"converged: {distance:.1e} from a minimum after {path.stopped_at} steps"
+    if len(points) > 3:
+        hop = np.linalg.norm(points[-1] - points[-2])
+        if np.linalg.norm(points[-1] - points[-3]) < 1e-3 * hop:
+            return (f"bouncing: after {path.stopped_at} steps it hops back and forth "
+                    f"between two points {hop:.2g} apart")
+    return f"not there yet: {distance:.2g} from the minimum after {path.stopped_at} steps"
+
+
+def _draw_surface(ax, name: str, path: OptimizerPath):
+    xs, ys, gap, _ = _contour_grid(name)
+    positive = gap[gap > 0]
+    levels = np.geomspace(max(positive.min(), 1e-3 * positive.max()), positive.max(), 10)
+    # Flat grey bands (light = low) keep the frames small: they compress far better as PNG
+    # than antialiased contour lines.
+    ax.contourf(xs, ys, gap, levels=np.r_[0.0, levels], cmap="Greys", alpha=0.6,
+                antialiased=False)
+    for m in get_surface(name).minima:
+        ax.plot(*m, marker="*", color=PALETTE["black"], markersize=11, linestyle="none")
+    pts = path.points
+    marker = "o" if len(pts) <= 200 else None
+    ax.plot(pts[:, 0], pts[:, 1], color=PALETTE["vermillion"], linewidth=1.2, marker=marker,
+            markersize=2.5)
+    ax.plot(*pts[0], marker="o", color=PALETTE["blue"], markersize=7, linestyle="none")
+    ax.plot(*pts[-1], marker="s", color=PALETTE["vermillion"], markersize=6, linestyle="none")
+    x0, x1, y0, y1 = get_surface(name).extent
+    ax.set(xlim=(min(x0, pts[0, 0]), max(x1, pts[0, 0])),
+           ylim=(min(y0, pts[0, 1]), max(y1, pts[0, 1])), xticks=[], yticks=[])
+    ax.set_aspect("equal", adjustable="box")
+    ax.grid(False)
+
+
+def _plain_log_axis(axis):
+    """Decades labelled 1e-08, 1e+00, ... in plain text (mathtext labels are slow to draw)."""
+    axis.set_major_locator(LogLocator(numticks=4))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0e}"))
+    axis.set_minor_locator(NullLocator())
+
+
+def _draw_losses(ax, name: str, path: OptimizerPath):
+    f_min = _contour_grid(name)[3]
+    gap = np.maximum(path.losses - f_min, _TINY)
+    ax.plot(np.arange(len(gap)), gap, color=PALETTE["vermillion"], linewidth=1.2)
+    ax.set_yscale("log")
+    _plain_log_axis(ax.yaxis)
+    ax.xaxis.set_major_locator(MaxNLocator(3, integer=True))
+    ax.set(xlabel="step", ylabel="f(θ) − f*  (log)")
+    color = PALETTE["vermillion"] if path.diverged else "0.15"
+    ax.set_title(textwrap.fill(describe_path(path, name), 60), fontsize=8.5, color=color)
+
+
+def plot_descent_frame(name: str, path: OptimizerPath, lr: float, lr_scale: float):
+    """One frame of the surface explorer: contours with the path, and f - f* per step, with a
+    line on how the run ended (the divergence message if it diverged)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.2), width_ratios=[1, 1.25])
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.15, top=0.82, wspace=0.25)
+    _draw_surface(left, name, path)
+    _draw_losses(right, name, path)
+    left.set_title(f"{name}: lr = {lr:.3g} = {lr_scale:g} × 2/λmax", fontsize=9)
+    return fig
+
+
+def plot_descent_explorer(surface: str, start: int, learning_rate: float):
+    """The precomputed explorer's render function (``start`` indexes EXPLORER_STARTS)."""
+    path = explorer_run(surface, start, learning_rate)
+    return plot_descent_frame(surface, path, explorer_lr(surface, learning_rate), learning_rate)
+
+
+def plot_descent_live(surface: str, lr_scale: float, x0: float, y0: float):
+    """The live explorer's render function: any step scale and any start point."""
+    lr = explorer_lr(surface, lr_scale)
+    path = run_optimizer(surface, "sgd", start=(x0, y0), steps=EXPLORER_STEPS[surface], lr=lr)
+    return plot_descent_frame(surface, path, lr, lr_scale)
+
+
+def plot_rate_scan(lrs, measured, eigenvalues):
+    """Measured per-step contraction against the learning rate on a quadratic, with theory.
+
+    ``lrs`` and ``measured`` (m,) are the scanned rates and the measured contractions;
+    the curves are |1 - lr lambda| for the two ``eigenvalues`` and their maximum.
+    """
+    lmin, lmax = min(eigenvalues), max(eigenvalues)
+    fig, ax = get_axes(None, figsize=(7.5, 3.6))
+    grid = np.linspace(0, max(lrs), 400)
+    ax.plot(grid, np.abs(1 - grid * lmin), color=COLORS[0], linestyle="--", linewidth=1,
+            label=r"$|1 - \alpha\lambda_{min}|$ (shallow direction)")
+    ax.plot(grid, np.abs(1 - grid * lmax), color=COLORS[1], linestyle="-.", linewidth=1,
+            label=r"$|1 - \alpha\lambda_{max}|$ (steep direction)")
+    ax.plot(grid, np.maximum(np.abs(1 - grid * lmin), np.abs(1 - grid * lmax)), color="0.3",
+            linewidth=2, alpha=0.5, label="theory: the larger of the two")
+    ax.plot(lrs, measured, "o", color=COLORS[3], markersize=4, label="measured")
+    ax.axvline(2 / (lmin + lmax), color=COLORS[2], linestyle=":", linewidth=1.5)
+    ax.axvline(2 / lmax, color=COLORS[3], linestyle=":", linewidth=1.5)
+    ax.axhline(1, color="0.5", linewidth=0.8)
+    ax.annotate(r"$\alpha^* = 2/(\lambda_{min}+\lambda_{max})$", (2 / (lmin + lmax), 0.05),
+                xytext=(-6, 0), textcoords="offset points", ha="right", fontsize=9)
+    ax.annotate(r"$2/\lambda_{max}$", (2 / lmax, 0.05), xytext=(4, 0),
+                textcoords="offset points", fontsize=9)
+    ax.set(xlabel=r"learning rate $\alpha$", ylabel="distance shrinks by this per step",
+           ylim=(0, 1.3))
+    ax.legend(fontsize=8.5, loc="lower left")
+    fig.tight_layout()
+    return fig
+
+
+def plot_excess_loss(runs: Mapping[str, DescentRun], floor: float, ax=None, x="epochs",
+                     every_update=True, title=None):
+    """Training loss minus ``floor`` (the least-squares optimum) for several runs, log axis.
+
+    ``x="epochs"`` places the losses by epoch (linear axis), ``x="updates"`` by the number of
+    updates made (log axis); ``every_update=False`` keeps only the loss at each epoch's end.
+    """
+    fig, ax = get_axes(ax, figsize=(5, 3.5))
+    for i, (label, run) in enumerate(runs.items()):
+        losses = run.losses if every_update else run.epoch_losses
+        if x == "epochs":
+            position = run.epochs if every_update else np.arange(len(losses))
+        else:
+            position = np.arange(len(losses)) * (1 if every_update else run.updates_per_epoch)
+            position = position + 1  # a log axis: update 0 (the start) is drawn at 1
+        ax.plot(position, np.maximum(losses - floor, _TINY), label=label,
+                linewidth=0.8 if every_update else 1.6, **style_of(i))
+    ax.set_yscale("log")
+    if x == "epochs":
+        ax.set_xlabel("epoch")
+    else:
+        ax.set_xscale("log")
+        ax.set_xlabel("updates made + 1 (log scale)")
+    ax.set_ylabel(r"$L(\theta) - L(\theta^*)$ (log scale)")
+    if title:
+        ax.set_title(title, fontsize=11)
+    ax.legend(fontsize=9)
+    return fig
+
+
+def plot_batch_comparison(runs: Mapping[str, DescentRun], floor: float):
+    """Two panels: the runs' excess loss at the end of each epoch, and after every update."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    plot_excess_loss(runs, floor, ax=left, every_update=False, title="per epoch")
+    plot_excess_loss(runs, floor, ax=right, x="updates", title="per update")
+    fig.tight_layout()
+    return fig
+
+
+def plot_shuffling(runs: Mapping[str, DescentRun], floor: float, last_epochs: int = 3):
+    """Excess loss after every update, over the last ``last_epochs`` epochs of each run."""
+    fig, ax = get_axes(None, figsize=(8, 3.2))
+    plot_excess_loss(runs, floor, ax=ax)
+    end = max(run.epochs[-1] for run in runs.values())
+    ax.set_xlim(end - last_epochs, end)
+    fig.tight_layout()
+    return fig
+
+
+def plot_schedules(schedules: Mapping[str, Callable[[int], float]],
+                   runs: Mapping[str, DescentRun], floor: float):
+    """Left: each schedule's learning rate per epoch; right: the excess loss of its run."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for i, (label, schedule) in enumerate(schedules.items()):
+        epochs = np.arange(len(runs[label].lrs) + 1)
+        left.step(epochs, [schedule(int(e)) for e in epochs], where="post", label=label,
+                  **style_of(i))
+    left.set(xlabel="epoch", ylabel=r"learning rate $\alpha$", title="the schedules")
+    left.legend(fontsize=9)
+    plot_excess_loss(runs, floor, ax=right, title="their effect on SGD")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,184 @@
+"""Tests of backproplab.evaluation (confusion matrix, per-class accuracy, never-active units)
+and of the chapter's figures in backproplab.plots.evaluation."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from backproplab.evaluation import (
+    confusion_matrix,
+    most_confused,
+    never_active_units,
+    per_class_accuracy,
+)
+from backproplab.layers import Activation, Dense
+from backproplab.network import MLP, Sequential
+from backproplab.plots.evaluation import (
+    plot_confusion_matrix,
+    plot_digits,
+    plot_learning_curves,
+    plot_mistakes,
+)
+from backproplab.training import History, train
+
+
+# ----- confusion_matrix -------------------------------------------------------------------------
+def test_confusion_matrix_by_hand():
+    y_true = [0, 0, 1, 1, 1, 2]
+    y_pred = [0, 1, 1, 1, 2, 0]
+    # row = true class, column = predicted class, counted by eye from the pairs above
+    expected = np.array([[1, 1, 0], [0, 2, 1], [1, 0, 0]])
+    np.testing.assert_array_equal(confusion_matrix(y_true, y_pred), expected)
+
+
+def test_confusion_matrix_pads_to_n_classes():
+    matrix = confusion_matrix([1, 1], [1, 0], n_classes=4)
+    assert matrix.shape == (4, 4)
+    assert matrix[1, 1] == 1 and matrix[1, 0] == 1 and matrix.sum() == 2
+
+
+labels = st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), min_size=1, max_size=40)
+
+
+@settings(max_examples=40, deadline=None)
+@given(labels)
+def test_confusion_matrix_matches_a_double_loop(pairs):
+    y_true, y_pred = (np.array(column) for column in zip(*pairs, strict=True))
+    expected = np.zeros((5, 5), dtype=int)
+    for t, p in pairs:
+        expected[t, p] += 1
+    matrix = confusion_matrix(y_true, y_pred, n_classes=5)
+    np.testing.assert_array_equal(matrix, expected)
+    assert np.trace(matrix) == np.sum(y_true == y_pred)
+    np.testing.assert_array_equal(matrix.sum(axis=1), np.bincount(y_true, minlength=5))
+
+
+def test_confusion_matrix_agrees_with_scikit_learn():
+    metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(0)
+    y_true, y_pred = rng.integers(0, 6, 200), rng.integers(0, 6, 200)
+    np.testing.assert_array_equal(
+        confusion_matrix(y_true, y_pred, n_classes=6),
+        metrics.confusion_matrix(y_true, y_pred, labels=range(6)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("y_true", "y_pred", "n_classes", "message"),
+    [
+        ([0, 1], [0], None, "y_pred must have one label per entry"),
+        ([[0, 1]], [[0, 1]], None, "y_true must be a 1-D array"),
+        ([0, 1.5], [0, 1], None, "y_true must hold non-negative integer"),
+        ([0, -1], [0, 1], None, "y_true must hold non-negative integer"),
+        ([0, 3], [0, 1], 3, "labels must be in \\[0, n_classes=3\\)"),
+    ],
+)
+def test_confusion_matrix_rejects_bad_labels(y_true, y_pred, n_classes, message):
+    with pytest.raises(ValueError, match=message):
+        confusion_matrix(y_true, y_pred, n_classes=n_classes)
+
+
+# ----- per_class_accuracy and most_confused ----------------------------------------------------
+def test_per_class_accuracy_is_the_diagonal_over_the_row_sums():
+    matrix = np.array([[3, 1, 0], [0, 2, 2], [0, 0, 0]])
+    result = per_class_accuracy(matrix)
+    np.testing.assert_allclose(result[:2], [3 / 4, 2 / 4])
+    assert np.isnan(result[2])  # no samples of class 2
+
+
+def test_most_confused_lists_the_largest_mistakes_first():
+    matrix = np.array([[9, 1, 4], [0, 9, 2], [2, 0, 9]])
+    assert most_confused(matrix, top=3) == [(0, 2, 4), (1, 2, 2), (2, 0, 2)]
+    assert most_confused(np.eye(3) * 5) == []
+
+
+def test_matrix_checks():
+    with pytest.raises(ValueError, match="matrix must be a square confusion matrix"):
+        per_class_accuracy(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="matrix must be a square confusion matrix"):
+        most_confused(-np.eye(2))
+    with pytest.raises(TypeError, match="top must be a positive integer"):
+        most_confused(np.eye(2), top=1.5)
+
+
+# ----- never_active_units ----------------------------------------------------------------------
+def two_unit_relu_net(bias_of_second_unit):
+    """Non-negative inputs; unit 0 has weights +1 (always active), unit 1 weights -1."""
+    W1 = np.array([[1.0, -1.0], [1.0, -1.0]])
+    b1 = np.array([0.1, bias_of_second_unit])
+    W2 = np.array([[1.0, -1.0], [0.5, 0.5]])
+    return Sequential([Dense(2, 2, W=W1, b=b1), Activation("relu"), Dense(2, 2, W=W2)])
+
+
+def test_never_active_units_by_hand():
+    X = np.array([[0.0, 0.0], [1.0, 0.5], [0.2, 0.3]])
+    # unit 1's pre-activation is -(x1 + x2) + b: at most 0 on every row when b <= 0
+    np.testing.assert_array_equal(never_active_units(two_unit_relu_net(0.0), X)[0], [False, True])
+    # with b = 0.6 the row (0.2, 0.3) gives -0.5 + 0.6 > 0, so unit 1 fires once
+    np.testing.assert_array_equal(never_active_units(two_unit_relu_net(0.6), X)[0], [False, False])
+
+
+def test_a_dead_relu_unit_keeps_its_incoming_weights_during_training():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, size=(40, 2))
+    y = rng.integers(0, 2, size=40)
+    model = two_unit_relu_net(-0.5)
+    assert never_active_units(model, X)[0].tolist() == [False, True]
+    before = [p.copy() for p in model.params]
+    train(model, X, y, loss="softmax_cross_entropy", lr=0.5, epochs=5, batch_size=8, seed=0)
+    W1, b1, W2 = model.params[0], model.params[1], model.params[2]
+    np.testing.assert_array_equal(W1[:, 1], before[0][:, 1])  # zero gradient, exactly
+    assert b1[1] == before[1][1]
+    np.testing.assert_array_equal(W2[1], before[2][1])  # its output was always 0
+    assert not np.array_equal(W1[:, 0], before[0][:, 0])  # the live unit did learn
+
+
+def test_never_active_units_returns_one_mask_per_hidden_layer():
+    model = MLP([3, 5, 4, 2], seed=0)
+    masks = never_active_units(model, np.ones((6, 3)))
+    assert [mask.shape for mask in masks] == [(5,), (4,)]
+    assert all(mask.dtype == bool for mask in masks)
+
+
+def test_never_active_units_checks_its_arguments():
+    with pytest.raises(TypeError, match="model must be a backproplab Sequential"):
+        never_active_units(object(), np.ones((2, 2)))
+    with pytest.raises(ValueError, match="X must be a 2-D array"):
+        never_active_units(MLP([2, 3, 1], seed=0), np.ones(2))
+
+
+# ----- the chapter's figures (backproplab.plots.evaluation) ------------------------------------
+def test_confusion_matrix_figure_writes_every_nonzero_count():
+    matrix = np.array([[5, 0, 1], [0, 7, 0], [2, 0, 4]])
+    fig = plot_confusion_matrix(matrix)
+    written = sorted(int(t.get_text()) for t in fig.axes[0].texts)
+    assert written == sorted(matrix[matrix > 0].tolist())
+    assert not plot_confusion_matrix(matrix, counts=False).axes[0].texts
+    plt.close("all")
+
+
+def test_learning_curves_number_epochs_from_one_and_flag_divergence():
+    run = History(loss=[2.0, 1.0, 0.5], val_loss=[2.1, 1.2, 0.9], accuracy=[0.2, 0.5, 0.8],
+                  val_accuracy=[0.2, 0.4, 0.7], best_epoch=2)
+    fig = plot_learning_curves(run, mark_best=True)
+    training_line = fig.axes[0].lines[0]
+    np.testing.assert_array_equal(training_line.get_xdata(), [1, 2, 3])
+    assert fig.axes[0].lines[2].get_xdata()[0] == 3  # best epoch 2 (from 0) is epoch 3
+    diverged = History(diverged=True, steps=5, message="training diverged at epoch 0 (update 6)")
+    texts = [t.get_text() for t in plot_learning_curves(diverged, compare=run).axes[0].texts]
+    assert any("update 6" in text for text in texts)
+    plt.close("all")
+
+
+def test_digit_figures_check_their_input():
+    images = np.random.default_rng(0).uniform(size=(5, 64))
+    assert len(plot_digits(images, titles=list("abcde"), ncols=3).axes) == 6
+    fig = plot_mistakes(images, [0, 1, 2, 3, 4], [0, 2, 2, 1, 4])
+    assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["1 → 2", "3 → 1"]
+    with pytest.raises(ValueError, match="images must have shape"):
+        plot_digits(np.ones((2, 10)))
+    with pytest.raises(ValueError, match="no mistakes"):
+        plot_mistakes(images, [0, 1, 2, 3, 4], [0, 1, 2, 3, 4])
+    plt.close("all")

@@ -150,6 +150,22 @@ class Dense(Layer):
         self.grads["b"] += db
         return dX
 
+    def _train_forward(self, X):
+        """``forward`` without checks, for the training loop: X is a finite float64 (n, n_in)."""
+        W, b = self.params["W"], self.params["b"]
+        Z = X @ W
+        Z += b
+        self.cache = (X, W, b)
+        return Z
+
+    def _train_backward(self, dY, input_grad):
+        """``backward`` without checks that *overwrites* grads (the training loop would zero
+        them first) and returns dL/dX (n, n_in) only if ``input_grad``, else None."""
+        X, W, _ = self.cache
+        np.matmul(X.T, dY, out=self.grads["W"])
+        np.add.reduce(dY, axis=0, out=self.grads["b"])
+        return dY @ W.T if input_grad else None
+
     def __repr__(self):
         return f"Dense({self.n_in}, {self.n_out})"
 
@@ -171,6 +187,15 @@ class Activation(Layer):
         """dL/dZ = dY * fn'(Z), shape of Z."""
         Z = self._forward_cache()
         return _upstream_gradient(dY, Z.shape, "dY") * self.grad_fn(Z)
+
+    def _train_forward(self, X):
+        """``forward`` without checks, for the training loop: X is a finite float64 array."""
+        self.cache = X
+        return self.fn(X)
+
+    def _train_backward(self, dY, input_grad):
+        """``backward`` without checks; None unless ``input_grad`` (there are no parameters)."""
+        return dY * self.grad_fn(self.cache) if input_grad else None
 
     def __repr__(self):
         return f"Activation({self.name!r})"

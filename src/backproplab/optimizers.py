@@ -94,7 +94,10 @@ class Optimizer:
 
     def step(self, grads) -> None:
         """Apply one update; grads: list of arrays with ``grads[i].shape == params[i].shape``."""
-        grads = self._check_grads(grads)
+        self._apply(self._check_grads(grads))
+
+    def _apply(self, grads) -> None:
+        """``step`` without checks: grads are float64 arrays shaped like the params."""
         self.t += 1
         for p, g, state in zip(self.params, grads, self.state, strict=True):
             self._update(p, g, state)

@@ -29,7 +29,9 @@ from backproplab._validation import (
     check_positive_int,
 )
 from backproplab.clipping import clip_by_norm, clip_by_value
-from backproplab.losses import LOSSES, Loss, get_loss
+from backproplab.layers import Activation, Dense
+from backproplab.losses import LOSSES, Loss, _prepared_targets, _unchecked_fns, get_loss
+from backproplab.network import Sequential
 from backproplab.optimizers import OPTIMIZERS, Optimizer, get_optimizer
 
 __all__ = ["History", "accuracy", "minibatches", "train"]
@@ -166,6 +168,12 @@ def _check_targets(y, n: int, k: int, loss: Loss, name: str) -> np.ndarray:
                 f"outputs; got values in [{y.min():g}, {y.max():g}]"
             )
         return y.astype(np.int64)
+    if loss.name == "softmax_cross_entropy" and y.ndim == 2 and (
+        y.min() < 0 or not np.allclose(y.sum(axis=1), 1.0)
+    ):
+        raise ValueError(
+            f"{name} rows must be probability distributions (non-negative, summing to 1)"
+        )
     if y.ndim == 1 and k == 1:
         y = y[:, None]
     if y.shape != (n, k):
@@ -226,8 +234,37 @@ def _check_bool(value, name: str) -> bool:
 
 
 # ----- one optimisation step -------------------------------------------------------------------
+def _replaced(obj, names) -> bool:
+    """True if any of the methods ``names`` was replaced on the instance ``obj`` itself."""
+    return any(name in vars(obj) for name in names)
+
+
+def _plain_layers(model):
+    """``model.layers`` if every step may use the layers' unchecked passes, else None.
+
+    That holds for a plain ``Sequential`` of distinct ``Dense`` and ``Activation`` layers
+    whose methods nobody replaced. Any other model (a subclass, a residual block, a layer
+    used twice, a custom layer) takes its public, checked methods.
+    """
+    if type(model) is not Sequential or _replaced(model, ("forward", "backward", "zero_grad")):
+        return None
+    layers = model.layers
+    if len({id(layer) for layer in layers}) != len(layers) or any(
+        type(layer) not in (Dense, Activation) or _replaced(layer, ("forward", "backward"))
+        for layer in layers
+    ):
+        return None
+    return list(layers)
+
+
 class _Stepper:
-    """Forward, loss, backward, L2, clipping and update for one mini-batch."""
+    """Forward, loss, backward, L2, clipping and update for one mini-batch.
+
+    ``train`` has checked X, y and every setting once, so for the library's own layers,
+    losses and optimizers each step calls their unchecked internals (no re-validation, no
+    input gradient for the first layer, gradients written rather than zeroed and added);
+    the numbers are the same as through the public methods.
+    """
 
     def __init__(self, model, loss: Loss, optimizer: Optimizer, l2, clip_value, clip_norm):
         self.model, self.loss, self.optimizer = model, loss, optimizer
@@ -235,21 +272,47 @@ class _Stepper:
         self.params = model.params
         self.is_weight = [p.ndim == 2 for p in self.params]
         self.weights = [p for p in self.params if p.ndim == 2]
+        self.layers = _plain_layers(model)
+        self.grads = model.grads
+        self.loss_value, self.loss_grad = _unchecked_fns(loss)
+        plain_step = type(optimizer).step is Optimizer.step
+        self.update = optimizer._apply if plain_step else optimizer.step
+
+    def _forward(self, X):
+        if self.layers is None:
+            self.model.zero_grad()
+            return self.model.forward(X)
+        for layer in self.layers:
+            X = layer._train_forward(X)
+        return X
+
+    def _backward(self, grad) -> list[np.ndarray]:
+        """Backpropagate dL/d(output); return the parameter gradients aligned with params."""
+        if self.layers is None:
+            self.model.backward(grad)
+            return self.model.grads
+        for layer in reversed(self.layers[1:]):
+            grad = layer._train_backward(grad, input_grad=True)
+        self.layers[0]._train_backward(grad, input_grad=False)
+        return self.grads
+
+    def _no_update(self, value: float, output: np.ndarray) -> tuple[float, np.ndarray]:
+        """Leave the gradients at zero, as after ``zero_grad`` with no backward pass."""
+        if self.layers is not None:
+            self.model.zero_grad()
+        return value, output
 
     def __call__(self, X_batch, y_batch) -> tuple[float, np.ndarray]:
         """Return (loss before the update, output); a non-finite loss makes no update."""
-        model = self.model
-        model.zero_grad()
-        output = model.forward(X_batch)
+        output = self._forward(X_batch)
         if not np.isfinite(output).all():
-            return (math.inf if np.any(np.isinf(output)) else math.nan), output
-        value = self.loss.value(output, y_batch)
+            return self._no_update(math.inf if np.any(np.isinf(output)) else math.nan, output)
+        value = self.loss_value(output, y_batch)
         if self.l2:
             value += 0.5 * self.l2 * sum(float(np.vdot(W, W)) for W in self.weights)
         if not math.isfinite(value):
-            return value, output
-        model.backward(self.loss.grad(output, y_batch))
-        grads = model.grads
+            return self._no_update(value, output)
+        grads = self._backward(self.loss_grad(output, y_batch))
         if self.l2:
             grads = [
                 g + self.l2 * p if weight else g
@@ -259,7 +322,7 @@ class _Stepper:
             grads = clip_by_value(grads, self.clip_value)
         if self.clip_norm is not None:
             grads = clip_by_norm(grads, self.clip_norm)
-        self.optimizer.step(grads)
+        self.update(grads)
         return value, output
 
     def grad_mean_abs(self) -> np.ndarray:
@@ -337,10 +400,13 @@ def _scheduled_lr(schedule, epoch: int) -> float:
 
 
 class _Progress:
-    """A one-line text progress report, rewritten in place with a carriage return."""
+    """A one-line progress report: rewritten in place with a carriage return in a terminal,
+    and as one updated display in a notebook (so a saved or published notebook keeps one
+    line, the last, rather than one line per update)."""
 
     def __init__(self, epochs: int, enabled: bool):
         self.epochs, self.enabled, self.last = epochs, enabled, -math.inf
+        self.display = None
 
     def show(self, epoch: int, history: History, final: bool = False) -> None:
         now = time.monotonic()
@@ -352,10 +418,27 @@ class _Progress:
             line += f"  loss {history.loss[-1]:.4g}"
         if history.val_accuracy:
             line += f"  val acc {history.val_accuracy[-1]:.3f}"
-        sys.stdout.write(f"\r{line:<60}")
-        if final:
-            sys.stdout.write("\n" + (history.message + "\n" if history.diverged else ""))
-        sys.stdout.flush()
+        if final and history.diverged:
+            line += "\n" + history.message
+        if _in_notebook():
+            self._update_display(line)
+        else:
+            sys.stdout.write(f"\r{line:<60}" + ("\n" if final else ""))
+            sys.stdout.flush()
+
+    def _update_display(self, line: str) -> None:
+        from IPython.display import display
+
+        if self.display is None:
+            self.display = display({"text/plain": line}, raw=True, display_id=True)
+        else:
+            self.display.update({"text/plain": line}, raw=True)
+
+
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel (where outputs are messages, not a terminal)."""
+    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
 
 
 # ----- the loop --------------------------------------------------------------------------------
@@ -449,13 +532,16 @@ def train(
     step = _Stepper(model, loss, optimizer, l2, clip_value, clip_norm)
     classify = loss.name in CLASSIFICATION_LOSSES or _holds_labels(y)
     y_classes = _target_classes(y) if classify else np.zeros(len(y))
+    y_batches = _prepared_targets(loss, y, k)
     history, best_params = History(), None
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for epoch in range(epochs):
             history.stopped_epoch = epoch
             if schedule is not None:
                 optimizer.lr = _scheduled_lr(schedule, epoch)
-            batches = minibatches(X, y, y_classes, batch_size=batch_size, shuffle=shuffle, rng=rng)
+            batches = minibatches(
+                X, y_batches, y_classes, batch_size=batch_size, shuffle=shuffle, rng=rng
+            )
             if not _train_epoch(step, history, epoch, batches, len(X), classify):
                 break
             if validation is not None:

@@ -1,0 +1,108 @@
+"""Runs inside a notebook's kernel: times every live figure's callbacks as a reader drives them.
+
+``install()`` replaces ``backproplab.widgets.live_explorer`` with a wrapper that builds the
+real widget, then moves each control away from its default and back, timing every change
+of value. A change runs exactly what a reader's slider runs: the widget's callback, which
+calls the render function, displays the figure (the inline backend renders it to PNG) and
+closes it. ``RESULTS`` collects one record per live figure.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import traceback
+
+import ipywidgets
+
+import backproplab.widgets
+
+RESULTS: list[dict] = []
+FRACTIONS = (0.25, 0.75)  # where on a slider's range the other values lie
+
+
+def _is_selection(control) -> bool:
+    """Dropdowns, selection sliders, toggle and radio buttons: chosen by ``index``."""
+    return hasattr(control, "options") and isinstance(getattr(control, "index", None), int)
+
+
+def alternatives(control) -> list[tuple[str, object]]:
+    """Up to two (attribute, value) settings of ``control`` other than its current one."""
+    if _is_selection(control):
+        others = [i for i in range(len(control.options)) if i != control.index]
+        chosen = others if len(others) <= 2 else [others[0], others[-1]]
+        return [("index", i) for i in chosen]
+    if isinstance(control, ipywidgets.FloatLogSlider):
+        exponents = [control.min + f * (control.max - control.min) for f in FRACTIONS]
+        return [("value", control.base**e) for e in exponents]
+    if isinstance(control, ipywidgets.IntSlider | ipywidgets.FloatSlider):
+        values = [control.min + f * (control.max - control.min) for f in FRACTIONS]
+        if isinstance(control, ipywidgets.IntSlider):
+            values = [round(v) for v in values]
+        return [("value", v) for v in values if v != control.value]
+    if isinstance(control, ipywidgets.Checkbox | ipywidgets.ToggleButton):
+        return [("value", not control.value)]
+    return []
+
+
+def _timed_change(control, attribute: str, value) -> float:
+    start = time.perf_counter()
+    setattr(control, attribute, value)
+    return time.perf_counter() - start
+
+
+def _median_ms(seconds: list[float]) -> float | None:
+    return 1e3 * statistics.median(seconds) if seconds else None
+
+
+def measure(name: str, controls: dict, renders: list, failures: list, repeats: int) -> dict:
+    """Time callbacks: each control to each alternative and back to its default.
+
+    ``renders`` receives the duration of every call of the render function itself, so the
+    part of a callback spent outside it (displaying: drawing the PNG) can be told apart.
+    """
+    at_default, elsewhere, render_at_default = [], [], []
+    for _ in range(repeats):
+        for control in controls.values():
+            attribute = "index" if _is_selection(control) else "value"
+            default = getattr(control, attribute)
+            for attr, value in alternatives(control):
+                elsewhere.append(_timed_change(control, attr, value))
+                at_default.append(_timed_change(control, attribute, default))
+                render_at_default.append(renders[-1] if renders else float("nan"))
+    return {
+        "render": name,
+        "controls": {key: repr(control.value) for key, control in controls.items()},
+        "default_ms": [1e3 * s for s in at_default],
+        "other_ms": [1e3 * s for s in elsewhere],
+        "median_default_ms": _median_ms(at_default),
+        "median_other_ms": _median_ms(elsewhere),
+        "median_render_only_default_ms": _median_ms(render_at_default),
+        "failures": failures[:3],
+    }
+
+
+def install(repeats: int = 2) -> None:
+    """Make every later ``live_explorer`` call measure its figure into ``RESULTS``."""
+    real = backproplab.widgets.live_explorer
+
+    def probing_explorer(render, **controls):
+        failures: list[str] = []
+        renders: list[float] = []
+
+        def watched(**values):
+            start = time.perf_counter()
+            try:
+                return render(**values)
+            except Exception:
+                failures.append(traceback.format_exc(limit=3))
+                raise
+            finally:
+                renders.append(time.perf_counter() - start)
+
+        box = real(watched, **controls)
+        name = getattr(render, "__qualname__", repr(render))
+        RESULTS.append(measure(name, controls, renders, failures, repeats))
+        return box
+
+    backproplab.widgets.live_explorer = probing_explorer

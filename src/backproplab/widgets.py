@@ -22,17 +22,21 @@ from collections.abc import Callable, Mapping, Sequence
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
-from IPython.display import display
+from IPython.display import Image, display
 
 from ._validation import check_positive_int
 
 FRAME_DPI = 72
+LIVE_DPI = 80
 
 
-def figure_to_png(fig, dpi: int = FRAME_DPI) -> bytes:
-    """Render a matplotlib figure to PNG bytes and close it (frees its memory)."""
+def figure_to_png(fig, dpi: int = FRAME_DPI, tight: bool = True) -> bytes:
+    """Render a matplotlib figure to PNG bytes and close it (frees its memory).
+
+    ``tight`` trims the margins, at the price of drawing the figure twice.
+    """
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
     plt.close(fig)
     return buffer.getvalue()
 
@@ -219,7 +223,8 @@ def live_explorer(render: Callable[..., object], **controls: widgets.Widget) -> 
 
     ``render(**values)`` returns a matplotlib Figure; each keyword is a control widget
     whose ``value`` is passed under that name. A failing render is shown as a one-line
-    message in place of the figure, never as a traceback.
+    message in place of the figure, never as a traceback. The figure is shown as a PNG
+    drawn once at screen resolution, which keeps a slider responsive.
     """
 
     def redraw(**values):
@@ -228,8 +233,7 @@ def live_explorer(render: Callable[..., object], **controls: widgets.Widget) -> 
         except Exception as exc:  # noqa: BLE001 - a learner sees a message, not a traceback
             print(f"Cannot draw this setting: {exc}")
             return
-        display(fig)
-        plt.close(fig)
+        display(Image(figure_to_png(fig, dpi=LIVE_DPI, tight=False)))
 
     output = widgets.interactive_output(redraw, controls)
     return widgets.VBox([widgets.HBox(list(controls.values())), output])

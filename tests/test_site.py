@@ -100,3 +100,33 @@ def test_each_page_with_its_images_and_frames_is_under_4_mb(pages):
     (HTML.parent / "page_sizes.json").write_text(json.dumps(sizes, indent=2))
     too_big = {name: size for name, size in sizes.items() if size > PAGE_BUDGET}
     assert not too_big, f"pages over 4 MB: {too_big}"
+
+
+def _local_targets(page: str):
+    """Relative href/src targets of a page, without query strings and fragments."""
+    page = WIDGET_STATE.sub("", page)
+    for target in re.findall(r'(?:href|src)="([^"#?]+)[^"]*"', page):
+        if not re.match(r"^[a-z][a-z0-9+.-]*:|^//", target):
+            yield target
+
+
+def test_every_internal_link_and_asset_exists():
+    """The equivalent of Sphinx linkcheck for internal links: every page, every target."""
+    missing = []
+    for page_path in HTML.rglob("*.html"):
+        if "_static" in page_path.parts:  # theme templates, not pages
+            continue
+        for target in _local_targets(page_path.read_text(encoding="utf-8")):
+            if not (page_path.parent / target).resolve().exists():
+                missing.append(f"{page_path.relative_to(HTML)} -> {target}")
+    assert not missing, "\n".join(missing[:20])
+
+
+def test_launch_and_download_buttons(pages):
+    """Binder launch and notebook download on every chapter; the Binder link names the repo."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    repo = config["repository"]["url"].removeprefix("https://github.com/")
+    for chapter in _chapter_notebooks():
+        page = pages[chapter]
+        assert f"mybinder.org/v2/gh/{repo}/" in page, f"{chapter}: no Binder launch button"
+        assert f"_sources/{chapter}.ipynb" in page, f"{chapter}: no notebook download button"

@@ -96,8 +96,10 @@ def test_animation_play_drives_the_slider_and_the_slider_the_stack():
 
 
 def test_animation_needs_one_alt_text_per_frame():
+    figure = _figure()
     with pytest.raises(ValueError, match="alt"):
-        animation([_figure()], alt=[])
+        animation([figure], alt=[])
+    plt.close(figure)
 
 
 def test_live_explorer_shows_a_message_not_a_traceback(capsys):

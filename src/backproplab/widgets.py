@@ -66,6 +66,11 @@ def _control(name: str, values: Sequence, labels: Sequence[str] | None) -> widge
     return widgets.Dropdown(options=options, index=0, description=name, style=style)
 
 
+def _control_row(controls: list[widgets.Widget]) -> widgets.HBox:
+    """Controls side by side, wrapping onto a new line when the page is too narrow."""
+    return widgets.HBox(controls, layout=widgets.Layout(flex_flow="row wrap"))
+
+
 def _check_controls(controls: Mapping[str, Sequence]) -> None:
     if not isinstance(controls, Mapping) or not controls:
         raise ValueError("controls must be a non-empty mapping of name -> sequence of values")
@@ -108,7 +113,7 @@ def precomputed_explorer(
     control_widgets = [_control(n, controls[n], labels.get(n)) for n in names]
     _link_levels(root, control_widgets)
     header = [widgets.HTML(f"<b>{html.escape(title)}</b>")] if title else []
-    return widgets.VBox([*header, widgets.HBox(control_widgets), root])
+    return widgets.VBox([*header, _control_row(control_widgets), root])
 
 
 def _link_levels(root: widgets.Widget, control_widgets: list[widgets.Widget]) -> None:
@@ -208,7 +213,7 @@ def precomputed_player(
     control_widgets = [_control(n, controls[n], labels.get(n)) for n in names]
     play, slider = _play_controls(len(frame_labels), label, frame_labels, interval_ms)
     _link_levels(root, [*control_widgets, slider])
-    return widgets.VBox([widgets.HBox(control_widgets), widgets.HBox([play, slider]), root])
+    return widgets.VBox([_control_row(control_widgets), widgets.HBox([play, slider]), root])
 
 
 def _png(frame, dpi: int) -> bytes:

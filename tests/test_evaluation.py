@@ -12,6 +12,7 @@ from backproplab.evaluation import (
     most_confused,
     never_active_units,
     per_class_accuracy,
+    predictions_after_each_update,
 )
 from backproplab.layers import Activation, Dense
 from backproplab.network import MLP, Sequential
@@ -182,3 +183,21 @@ def test_digit_figures_check_their_input():
     with pytest.raises(ValueError, match="no mistakes"):
         plot_mistakes(images, [0, 1, 2, 3, 4], [0, 1, 2, 3, 4])
     plt.close("all")
+
+
+def test_predictions_after_each_update_is_train_without_shuffling():
+    """The per-update loop does what train(shuffle=False) does, and records every update."""
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(70, 5)), rng.integers(0, 3, size=70)
+    X_watch = rng.normal(size=(9, 5))
+    model, predictions, batch_labels = predictions_after_each_update(
+        X, y, X_watch, epochs=2, batch_size=16, sizes=(5, 8, 3)
+    )
+    assert predictions.shape == (2 * 5, 9)  # ceil(70 / 16) = 5 updates per epoch
+    assert batch_labels[0] == np.bincount(y[:16]).argmax()
+    reference = MLP([5, 8, 3], seed=0)
+    train(reference, X, y, loss="softmax_cross_entropy", lr=0.1, epochs=2, batch_size=16,
+          shuffle=False)
+    for ours, theirs in zip(model.params, reference.params, strict=True):
+        assert np.array_equal(ours, theirs)
+    assert np.array_equal(predictions[-1], reference.predict_classes(X_watch))

@@ -13,8 +13,16 @@ import numpy as np
 
 from backproplab._validation import as_2d_float, as_float_array, check_positive_int
 from backproplab.layers import Activation
+from backproplab.network import MLP
+from backproplab.training import train
 
-__all__ = ["confusion_matrix", "most_confused", "never_active_units", "per_class_accuracy"]
+__all__ = [
+    "confusion_matrix",
+    "most_confused",
+    "never_active_units",
+    "per_class_accuracy",
+    "predictions_after_each_update",
+]
 
 
 def _as_labels(y, name: str) -> np.ndarray:
@@ -101,3 +109,27 @@ def never_active_units(model, X) -> list[np.ndarray]:
             masks.append(np.all(out <= 0.0, axis=0))
         out = layer.forward(out)
     return masks
+
+
+def predictions_after_each_update(
+    X, y, X_watch, epochs=2, shuffle=False, seed=0, batch_size=32, lr=0.1, sizes=(64, 64, 10)
+):
+    """Train by plain SGD one mini-batch at a time and predict ``X_watch`` after every update.
+
+    ``X`` (n, d) and integer labels ``y`` (n,) are the training set, taken in order when
+    ``shuffle`` is False (the computation of ``train(..., shuffle=False)``, bit for bit).
+    Returns the model, the predictions (updates, len(X_watch)) and, per update, the most
+    common label of its mini-batch (updates,).
+    """
+    X, y = as_2d_float(X, "X"), _as_labels(y, "y")
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    model, rng = MLP(list(sizes), seed=seed), np.random.default_rng(seed)
+    predictions, batch_labels = [], []
+    for _ in range(epochs):
+        order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
+        for batch in np.array_split(order, range(batch_size, len(X), batch_size)):
+            train(model, X[batch], y[batch], loss="softmax_cross_entropy", lr=lr, epochs=1)
+            predictions.append(model.predict_classes(X_watch))
+            batch_labels.append(np.bincount(y[batch]).argmax())
+    return model, np.array(predictions), np.array(batch_labels)

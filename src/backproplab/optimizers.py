@@ -176,6 +176,15 @@ class Nesterov(Momentum):
     nesterov = True
 
 
+def _scaled_step(p, g, mean_square, buf, lr, eps) -> None:
+    """``p -= lr * g / (sqrt(mean_square) + eps)`` in place, using ``buf`` as scratch."""
+    np.sqrt(mean_square, out=buf)
+    buf += eps
+    np.divide(g, buf, out=buf)
+    buf *= lr
+    p -= buf
+
+
 class AdaGrad(Optimizer):
     """``torch.optim.Adagrad``: ``s += g**2``, then ``p -= lr * g / (sqrt(s) + eps)``."""
 
@@ -188,11 +197,7 @@ class AdaGrad(Optimizer):
         sum_sq = _state_array(state, "sum_sq", p)
         np.multiply(g, g, out=buf)
         sum_sq += buf
-        np.sqrt(sum_sq, out=buf)
-        buf += self.eps
-        np.divide(g, buf, out=buf)
-        buf *= self.lr
-        p -= buf
+        _scaled_step(p, g, sum_sq, buf, self.lr, self.eps)
 
 
 class RMSprop(Optimizer):
@@ -211,11 +216,7 @@ class RMSprop(Optimizer):
         buf *= 1.0 - self.alpha
         square_avg *= self.alpha
         square_avg += buf
-        np.sqrt(square_avg, out=buf)
-        buf += self.eps
-        np.divide(g, buf, out=buf)
-        buf *= self.lr
-        p -= buf
+        _scaled_step(p, g, square_avg, buf, self.lr, self.eps)
 
 
 class Adam(Optimizer):

@@ -89,10 +89,10 @@ def _figure(record: dict) -> dict:
     return figure(
         f"widget_{Path(record['notebook']).stem}_{record['figure']}",
         f"live figure callback, median at the defaults: {record['notebook']} "
-        f"#{record['figure']} ({record['render']})",
+        f"#{record['figure']} ({record['figure_class']})",
         median if ok else float("inf"), "ms", target=TARGET_MS,
         details={
-            "median_render_function_only_ms": record["median_render_only_default_ms"],
+            "median_update_only_ms": record["median_update_only_default_ms"],
             "median_other_settings_ms": record["median_other_ms"],
             "max_ms": max(record["default_ms"] + record["other_ms"], default=None),
             "callbacks_timed": len(record["default_ms"]) + len(record["other_ms"]),

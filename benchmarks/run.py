@@ -54,8 +54,9 @@ NOTES = """
 * **Live figures.** Every notebook of `book/` with a `live_explorer(` call runs in a
   Jupyter kernel up to its last live figure, with `live_explorer` wrapped so that each
   figure is built for real and its controls are moved away from their defaults and back;
-  each change of a control runs the widget's own callback (compute, draw, PNG through the
-  inline backend, close) and is timed. The target applies to the median at the defaults;
+  each change of a control runs the widget's own callback (the figure's update, the
+  redraw of what moves over the kept background, the PNG sent to the image widget) and is
+  timed. The target applies to the median at the defaults;
   other settings are in `results.json`.
 * **Book.** `benchmarks/bench_book.py` (with `--book`) times a clean `make book` (build
   outputs and notebook cache removed; the npm downloads kept), `make book` again with

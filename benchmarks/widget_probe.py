@@ -3,8 +3,8 @@
 ``install()`` replaces ``backproplab.widgets.live_explorer`` with a wrapper that builds the
 real widget, then moves each control away from its default and back, timing every change
 of value. A change runs exactly what a reader's slider runs: the widget's callback, which
-calls the render function, displays the figure (the inline backend renders it to PNG) and
-closes it. ``RESULTS`` collects one record per live figure.
+updates the live figure, draws it to PNG and sends it to the image widget. ``RESULTS``
+collects one record per live figure.
 """
 
 from __future__ import annotations
@@ -55,13 +55,14 @@ def _median_ms(seconds: list[float]) -> float | None:
     return 1e3 * statistics.median(seconds) if seconds else None
 
 
-def measure(name: str, controls: dict, renders: list, failures: list, repeats: int) -> dict:
+def measure(name: str, controls: dict, updates: list, failures: list, repeats: int) -> dict:
     """Time callbacks: each control to each alternative and back to its default.
 
-    ``renders`` receives the duration of every call of the render function itself, so the
-    part of a callback spent outside it (displaying: drawing the PNG) can be told apart.
+    ``updates`` receives the duration of every call of the figure's ``update`` (the
+    computing and setting of artists), so the part of a callback spent drawing the PNG and
+    sending it can be told apart.
     """
-    at_default, elsewhere, render_at_default = [], [], []
+    at_default, elsewhere, update_at_default = [], [], []
     for _ in range(repeats):
         for control in controls.values():
             attribute = "index" if _is_selection(control) else "value"
@@ -69,15 +70,15 @@ def measure(name: str, controls: dict, renders: list, failures: list, repeats: i
             for attr, value in alternatives(control):
                 elsewhere.append(_timed_change(control, attr, value))
                 at_default.append(_timed_change(control, attribute, default))
-                render_at_default.append(renders[-1] if renders else float("nan"))
+                update_at_default.append(updates[-1] if updates else float("nan"))
     return {
-        "render": name,
+        "figure_class": name,
         "controls": {key: repr(control.value) for key, control in controls.items()},
         "default_ms": [1e3 * s for s in at_default],
         "other_ms": [1e3 * s for s in elsewhere],
         "median_default_ms": _median_ms(at_default),
         "median_other_ms": _median_ms(elsewhere),
-        "median_render_only_default_ms": _median_ms(render_at_default),
+        "median_update_only_default_ms": _median_ms(update_at_default),
         "failures": failures[:3],
     }
 
@@ -86,23 +87,24 @@ def install(repeats: int = 2) -> None:
     """Make every later ``live_explorer`` call measure its figure into ``RESULTS``."""
     real = backproplab.widgets.live_explorer
 
-    def probing_explorer(render, **controls):
+    def probing_explorer(figure, **controls):
         failures: list[str] = []
-        renders: list[float] = []
+        updates: list[float] = []
+        update = figure.update
 
         def watched(**values):
             start = time.perf_counter()
             try:
-                return render(**values)
+                return update(**values)
             except Exception:
                 failures.append(traceback.format_exc(limit=3))
                 raise
             finally:
-                renders.append(time.perf_counter() - start)
+                updates.append(time.perf_counter() - start)
 
-        box = real(watched, **controls)
-        name = getattr(render, "__qualname__", repr(render))
-        RESULTS.append(measure(name, controls, renders, failures, repeats))
+        figure.update = watched
+        box = real(figure, **controls)
+        RESULTS.append(measure(type(figure).__name__, controls, updates, failures, repeats))
         return box
 
     backproplab.widgets.live_explorer = probing_explorer

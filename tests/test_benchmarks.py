@@ -9,6 +9,7 @@ import nbformat
 import numpy as np
 import pytest
 
+import backproplab.widgets
 from backproplab.data import load_digits, xor
 from backproplab.network import MLP, Sequential
 from backproplab.training import train
@@ -175,3 +176,32 @@ def test_probe_notebook_stops_after_the_last_live_figure():
                              "live_explorer(g, b=slider)"]
     assert bench_widgets.MARKER in sources[-1]
     assert bench_widgets._last_live_cell(nbformat.v4.new_notebook(cells=cells[:2])) == -1
+
+
+def test_probe_times_every_change_of_a_live_figure(monkeypatch):
+    from backproplab.plots.live import LiveFigure
+
+    class Line(LiveFigure):
+        def __init__(self):
+            super().__init__(figsize=(1, 1))
+            self.line = self.moving(self.figure.subplots().plot([], [])[0])
+            self.seen = []
+
+        def update(self, a, b):
+            self.seen.append((a, b))
+            self.line.set_data([0, 1], [a, b])
+
+    monkeypatch.setattr(widget_probe, "RESULTS", [])
+    monkeypatch.setattr(backproplab.widgets, "live_explorer", backproplab.widgets.live_explorer)
+    widget_probe.install(repeats=1)
+    figure = Line()
+    backproplab.widgets.live_explorer(
+        figure, a=widgets.FloatSlider(value=0.5, min=0, max=1),
+        b=widgets.Dropdown(options=[1, 2, 3], value=2))
+    (record,) = widget_probe.RESULTS
+    # the first draw, then each control to two other values and back to its default
+    assert figure.seen == [(0.5, 2), (0.25, 2), (0.5, 2), (0.75, 2), (0.5, 2),
+                           (0.5, 1), (0.5, 2), (0.5, 3), (0.5, 2)]
+    assert record["figure_class"] == "Line"
+    assert len(record["default_ms"]) == len(record["other_ms"]) == 4
+    assert record["median_default_ms"] > 0 and not record["failures"]

@@ -9,6 +9,7 @@ import pytest  # noqa: E402
 from ipywidgets.widgets.widget import _instances  # noqa: E402
 from ipywidgets.widgets.widget_link import Link  # noqa: E402
 
+from backproplab.plots.live import LiveFigure  # noqa: E402
 from backproplab.widgets import (  # noqa: E402
     animation,
     figure_to_png,
@@ -102,13 +103,40 @@ def test_animation_needs_one_alt_text_per_frame():
     plt.close(figure)
 
 
-def test_live_explorer_shows_a_message_not_a_traceback(capsys):
-    def render(x):
+class _Line(LiveFigure):
+    """A line from (0, 0) to (1, x); refuses x > 1."""
+
+    def __init__(self):
+        super().__init__(figsize=(1, 1))
+        ax = self.figure.subplots()
+        ax.set(xlim=(0, 1), ylim=(0, 1))
+        self.line = self.moving(ax.plot([], [])[0])
+
+    def update(self, x):
         if x > 1:
             raise ValueError("x is too large")
-        return _figure(x, x)
+        self.line.set_data([0, 1], [0, x])
 
+
+def test_live_explorer_redraws_the_image_on_every_change():
     slider = widgets.FloatSlider(value=0.5, min=0, max=2)
-    live_explorer(render, x=slider)
-    slider.value = 1.5  # outside a kernel the callback prints to stdout
-    assert "Cannot draw this setting: x is too large" in capsys.readouterr().out
+    box = live_explorer(_Line(), x=slider)
+    controls, message, image = box.children
+    assert controls.children == (slider,)
+    first = image.value
+    assert first[:8] == b"\x89PNG\r\n\x1a\n" and message.value == ""
+    slider.value = 0.9
+    assert image.value != first
+    slider.value = 0.5
+    assert image.value == first
+
+
+def test_live_explorer_shows_a_message_not_a_traceback():
+    slider = widgets.FloatSlider(value=0.5, min=0, max=2)
+    controls, message, image = live_explorer(_Line(), x=slider).children
+    good = image.value
+    slider.value = 1.5
+    assert message.value == "Cannot draw this setting: x is too large"
+    assert image.value == good  # the last good figure stays
+    slider.value = 0.25
+    assert message.value == "" and image.value != good

@@ -8,8 +8,9 @@ the images in (nested) ``Stack`` widgets, and link each control's ``index`` to
 the stacks' ``selected_index``. The same widget works unchanged in Jupyter.
 
 For continuous exploration in a live kernel, :func:`live_explorer` wires
-ordinary sliders to a render callback. It never shows a traceback: a failing
-render is reported as a short message in place of the figure.
+ordinary sliders to a :class:`~backproplab.plots.live.LiveFigure`, which redraws
+only what moves. It never shows a traceback: a failing update is reported as a
+short message above the figure.
 """
 
 from __future__ import annotations
@@ -22,12 +23,9 @@ from collections.abc import Callable, Mapping, Sequence
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
-from IPython.display import Image, display
 
 from ._validation import check_positive_int
-
-FRAME_DPI = 72
-LIVE_DPI = 80
+from .plots.live import FRAME_DPI, LiveFigure
 
 
 def figure_to_png(fig, dpi: int = FRAME_DPI, tight: bool = True) -> bytes:
@@ -89,7 +87,8 @@ def precomputed_explorer(
 ) -> widgets.VBox:
     """A figure with controls that responds without a kernel.
 
-    ``render(**values)`` returns a matplotlib Figure for one combination of control values;
+    ``render(**values)`` returns a matplotlib Figure, or PNG bytes (such as
+    ``LiveFigure.png``), for one combination of control values;
     it is called once per combination (the product of all value lists), so keep the lists short.
     ``alt(**values)`` returns the alt text of that frame.
     ``controls`` maps a control name (its on-screen label) to the sequence of values it offers;
@@ -105,7 +104,7 @@ def precomputed_explorer(
     def build(depth: int, chosen: tuple) -> widgets.Widget:
         if depth == len(names):
             kwargs = dict(zip(keys, chosen, strict=True))
-            return _frame(figure_to_png(render(**kwargs), dpi), alt(**kwargs))
+            return _frame(_png(render(**kwargs), dpi), alt(**kwargs))
         children = [build(depth + 1, chosen + (v,)) for v in value_lists[depth]]
         return widgets.Stack(children=children, selected_index=0)
 
@@ -223,22 +222,26 @@ def _png(frame, dpi: int) -> bytes:
 
 
 
-def live_explorer(render: Callable[..., object], **controls: widgets.Widget) -> widgets.VBox:
-    """Continuous controls with a kernel callback (Jupyter only; a static page cannot run it).
+def live_explorer(figure: LiveFigure, **controls: widgets.Widget) -> widgets.VBox:
+    """Continuous controls that redraw ``figure`` (Jupyter only; a static page cannot run it).
 
-    ``render(**values)`` returns a matplotlib Figure; each keyword is a control widget
-    whose ``value`` is passed under that name. A failing render is shown as a one-line
-    message in place of the figure, never as a traceback. The figure is shown as a PNG
-    drawn once at screen resolution, which keeps a slider responsive.
+    Each keyword is a control widget whose ``value`` is passed under that name to
+    ``figure.png``. The image is replaced in place on every change. A failing update is
+    shown as a one-line message above the last good image, never as a traceback.
     """
+    image = widgets.Image(format="png")
+    message = widgets.HTML()
 
-    def redraw(**values):
+    def redraw(_change=None) -> None:
+        values = {name: control.value for name, control in controls.items()}
         try:
-            fig = render(**values)
+            image.value = figure.png(**values)
         except Exception as exc:  # noqa: BLE001 - a learner sees a message, not a traceback
-            print(f"Cannot draw this setting: {exc}")
+            message.value = f"Cannot draw this setting: {html.escape(str(exc))}"
             return
-        display(Image(figure_to_png(fig, dpi=LIVE_DPI, tight=False)))
+        message.value = ""
 
-    output = widgets.interactive_output(redraw, controls)
-    return widgets.VBox([widgets.HBox(list(controls.values())), output])
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([_control_row(list(controls.values())), message, image])

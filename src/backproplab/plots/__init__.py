@@ -17,9 +17,9 @@ from .core import (
 )
 from .losses import (
     PREDICTION_LOSSES,
+    LossExplorer,
     loss_and_gradient,
     plot_logit_gradients,
-    plot_loss_explorer,
     plot_losses_vs_prediction,
 )
 
@@ -27,6 +27,7 @@ __all__ = [
     "COLORS",
     "DIVERGING_CMAP",
     "LINESTYLES",
+    "LossExplorer",
     "PALETTE",
     "PREDICTION_LOSSES",
     "loss_and_gradient",
@@ -34,7 +35,6 @@ __all__ = [
     "plot_gradient_sizes",
     "plot_logit_gradients",
     "plot_loss_curves",
-    "plot_loss_explorer",
     "plot_losses_vs_prediction",
     "style_of",
     "use_style",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import functools
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from ..activations import sigmoid, sigmoid_grad
 from ..losses import binary_cross_entropy_with_logits_grad, get_loss, mse_grad
 from .core import COLORS, get_axes, style_of
+from .live import LiveFigure
 
 PREDICTION_LOSSES = {"MSE": "mse", "MAE": "mae", "BCE": "bce"}
 
@@ -48,25 +48,59 @@ def plot_losses_vs_prediction(target: float, ax=None, prediction: float | None =
     return fig
 
 
-def plot_loss_explorer(prediction: float, target: float):
-    """Chapter 1's figure: every loss against the prediction, and every gradient as a bar."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4), width_ratios=[1.3, 1])
-    plot_losses_vs_prediction(target, ax=left, prediction=prediction)
-    names = list(PREDICTION_LOSSES)
-    grads = [loss_and_gradient(PREDICTION_LOSSES[n], prediction, target)[1] for n in names]
-    bars = right.bar(names, grads, color=COLORS[: len(names)])
-    for bar, hatch in zip(bars, ["", "//", ".."], strict=True):
-        bar.set_hatch(hatch)
-    for i, g in enumerate(grads):
-        right.annotate(f"{g:+.2f}", (i, g), ha="center", va="bottom" if g >= 0 else "top",
-                       xytext=(0, 3 if g >= 0 else -3), textcoords="offset points")
-    right.axhline(0, color="0.3", linewidth=0.8)
-    right.set_yscale("symlog", linthresh=1)
-    right.set_ylim(-600, 600)
-    right.set_ylabel(r"gradient $\partial L / \partial \hat y$ (symlog)")
-    right.set_title(rf"at $\hat y$ = {prediction:.2f}")
-    fig.tight_layout()
-    return fig
+class LossExplorer(LiveFigure):
+    """Chapter 1's figure: every loss against the prediction, and every gradient as a bar.
+
+    ``png(prediction=..., target=...)`` draws it; both lie in [0, 1]. Axes are fixed, so
+    settings compare at a glance and only curves, markers, bars and labels are redrawn.
+    """
+
+    def __init__(self, page: bool = False):
+        super().__init__(figsize=(9, 3.4), page=page)
+        self.curves_ax, self.bars_ax = self.figure.subplots(1, 2, width_ratios=[1.3, 1])
+        self._build_curves(self.curves_ax)
+        self._build_bars(self.bars_ax)
+        self.figure.tight_layout()
+
+    def _build_curves(self, ax) -> None:
+        self.curves, self.markers = [], []
+        for i, label in enumerate(PREDICTION_LOSSES):
+            self.curves.append(self.moving(ax.plot([], [], label=label, **style_of(i))[0]))
+            self.markers.append(self.moving(
+                ax.plot([], [], "o", color=COLORS[i], markersize=7)[0]))
+        self.target_line = self.moving(ax.axvline(0, color="0.5", linewidth=1))
+        ax.set(xlim=(-0.03, 1.03), ylim=(0, 4), xlabel=r"prediction $\hat y$", ylabel="loss")
+        self.curves_title = self.moving(ax.set_title(" "))
+        ax.legend(loc="upper center")
+
+    def _build_bars(self, ax) -> None:
+        names = list(PREDICTION_LOSSES)
+        bars = ax.bar(names, np.zeros(len(names)), color=COLORS[: len(names)])
+        self.bars = [self.moving(bar) for bar in bars]
+        for bar, hatch in zip(self.bars, ["", "//", ".."], strict=True):
+            bar.set_hatch(hatch)
+        self.values = [self.moving(ax.annotate("", (i, 0), xytext=(0, 3), ha="center",
+                                               textcoords="offset points"))
+                       for i in range(len(names))]
+        ax.axhline(0, color="0.3", linewidth=0.8)
+        ax.set_yscale("symlog", linthresh=1)
+        ax.set_ylim(-600, 600)
+        ax.set_ylabel(r"gradient $\partial L / \partial \hat y$ (symlog)")
+        self.bars_title = self.moving(ax.set_title(" "))
+
+    def update(self, prediction: float, target: float) -> None:
+        for i, name in enumerate(PREDICTION_LOSSES.values()):
+            self.curves[i].set_data(*_loss_curve(name, float(target)))
+            loss, grad = loss_and_gradient(name, prediction, target)
+            self.markers[i].set_data([prediction], [loss])
+            self.bars[i].set_height(grad)
+            above = grad >= 0
+            self.values[i].xy = (i, grad)
+            self.values[i].xyann = (0, 3 if above else -3)
+            self.values[i].set(text=f"{grad:+.2f}", va="bottom" if above else "top")
+        self.target_line.set_xdata([target, target])
+        self.curves_title.set_text(f"target y = {target:g}")
+        self.bars_title.set_text(rf"at $\hat y$ = {prediction:.2f}")
 
 
 def plot_logit_gradients(target: float = 1.0, ax=None):

@@ -19,10 +19,9 @@ from backproplab.network import MLP, Sequential
 from backproplab.plots.evaluation import (
     plot_confusion_matrix,
     plot_digits,
-    plot_learning_curves,
     plot_mistakes,
 )
-from backproplab.training import History, train
+from backproplab.training import train
 
 
 # ----- confusion_matrix -------------------------------------------------------------------------
@@ -157,19 +156,6 @@ def test_confusion_matrix_figure_writes_every_nonzero_count():
     written = sorted(int(t.get_text()) for t in fig.axes[0].texts)
     assert written == sorted(matrix[matrix > 0].tolist())
     assert not plot_confusion_matrix(matrix, counts=False).axes[0].texts
-    plt.close("all")
-
-
-def test_learning_curves_number_epochs_from_one_and_flag_divergence():
-    run = History(loss=[2.0, 1.0, 0.5], val_loss=[2.1, 1.2, 0.9], accuracy=[0.2, 0.5, 0.8],
-                  val_accuracy=[0.2, 0.4, 0.7], best_epoch=2)
-    fig = plot_learning_curves(run, mark_best=True)
-    training_line = fig.axes[0].lines[0]
-    np.testing.assert_array_equal(training_line.get_xdata(), [1, 2, 3])
-    assert fig.axes[0].lines[2].get_xdata()[0] == 3  # best epoch 2 (from 0) is epoch 3
-    diverged = History(diverged=True, steps=5, message="training diverged at epoch 0 (update 6)")
-    texts = [t.get_text() for t in plot_learning_curves(diverged, compare=run).axes[0].texts]
-    assert any("update 6" in text for text in texts)
     plt.close("all")
 
 

@@ -4,21 +4,20 @@ Expected numbers are written from the parameters chosen here (the forward pass b
 math.exp), not read back from the figure code.
 """
 
+import io
 import math
 
-import matplotlib
+import numpy as np
+import pytest
+from IPython.display import Image as IPythonImage
+from matplotlib.patches import Circle
+from PIL import Image
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.patches import Circle  # noqa: E402
-
-from backproplab.layers import Activation, Dense  # noqa: E402
-from backproplab.network import Sequential  # noqa: E402
-from backproplab.plots.handworked import draw_update  # noqa: E402
-from backproplab.plots.network import _format  # noqa: E402
-from backproplab.stepthrough import record_pass  # noqa: E402
+from backproplab.layers import Activation, Dense
+from backproplab.network import Sequential
+from backproplab.plots.handworked import UpdateFigure, update_image
+from backproplab.plots.network import _format
+from backproplab.stepthrough import record_pass
 
 X = [0.5, -1.0]
 W1 = np.array([[0.8, -0.5], [0.4, 0.9]])
@@ -27,25 +26,29 @@ W2_BEFORE, W2_AFTER = np.array([[1.2], [-0.7]]), np.array([[2.4], [-0.7]])
 B2_BEFORE, B2_AFTER = np.array([0.3]), np.array([0.25])
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
 def _record(W2, b2, x=X, y=1.0):
     model = Sequential([Dense(2, 2, W=W1, b=B1), Activation("relu"),
                         Dense(2, 1, W=W2, b=b2), Activation("sigmoid")])
     return record_pass(model, x, y, loss="mse")
 
 
+def _after(w21, b2):
+    """The pass after an update that sets W2[0] to ``w21`` and b2 to ``b2``."""
+    return _record(np.array([[w21], [-0.7]]), np.array([b2]))
+
+
 @pytest.fixture(scope="module")
-def pair():
-    return _record(W2_BEFORE, B2_BEFORE), _record(W2_AFTER, B2_AFTER)
+def before():
+    return _record(W2_BEFORE, B2_BEFORE)
+
+
+@pytest.fixture(scope="module")
+def figure(before):
+    return UpdateFigure(before, _after)
 
 
 def _texts(ax):
-    return [t.get_text() for t in ax.texts]
+    return [t.get_text() for t in ax.texts if t.get_text()]
 
 
 def _prediction(w21, b2):
@@ -53,66 +56,85 @@ def _prediction(w21, b2):
     return 1 / (1 + math.exp(-(0.1 * w21 + b2)))
 
 
-def test_three_panels_of_five_units(pair):
-    fig = draw_update(*pair)
-    assert len(fig.axes) == 3
-    for ax in fig.axes:
+def _png_size(png: bytes) -> tuple[int, int]:
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    return Image.open(io.BytesIO(png)).size
+
+
+def test_three_panels_of_five_units(figure):
+    figure.png(w21=2.4, b2=0.25)
+    assert len(figure.figure.axes) == 3
+    for ax in figure.figure.axes:
         assert sum(isinstance(p, Circle) for p in ax.patches) == 5
 
 
-def test_titles_give_prediction_and_loss(pair):
-    fig = draw_update(*pair)
+def test_titles_give_prediction_and_loss(figure):
+    figure.png(w21=2.4, b2=0.25)
     p_before, p_after = _prediction(1.2, 0.3), _prediction(2.4, 0.25)
-    before, after, change = (ax.get_title() for ax in fig.axes)
+    before, after, change = (ax.get_title() for ax in figure.figure.axes)
     assert f"{p_before:.4f}" in before and f"{(p_before - 1) ** 2:.4f}" in before
     assert f"{p_after:.4f}" in after and f"{(p_after - 1) ** 2:.4f}" in after
     assert f"{p_after - p_before:+.4f}" in change
     assert f"{(p_after - 1) ** 2 - (p_before - 1) ** 2:+.4f}" in change
 
 
-def test_panels_write_weights_biases_and_changes(pair):
-    fig = draw_update(*pair)
-    before, after, change = (_texts(ax) for ax in fig.axes)
+def test_panels_write_weights_biases_and_changes(figure):
+    figure.png(w21=2.4, b2=0.25)
+    before, after, change = (_texts(ax) for ax in figure.figure.axes)
     for w in W1.ravel():
         assert _format(w) in before and _format(w) in after
     assert "1.2" in before and "2.4" in after and "2.4" not in before
     assert "b 0.3" in before and "b 0.25" in after
     assert "0.1" in before  # the active hidden unit's activation, written on the unit
+    assert _format(_prediction(2.4, 0.25)) in after
     # the change panel: W2 moved by (1.2, 0), b2 by -0.05, nothing else
     assert "1.2" in change and "Δb -0.05" in change
     assert change.count("0") == 5  # the four first-layer weights and W2[1] did not move
     assert "Δb 0" in change
 
 
-def test_before_and_after_share_one_edge_scale(pair):
-    fig = draw_update(*pair)
-    scale = 2.4  # the largest |weight| over both panels
+def test_after_uses_the_edge_scale_of_before(figure):
+    figure.png(w21=2.4, b2=0.25)
+    scale = 1.2  # the largest |weight| before the step
     expected = [0.5 + 5.0 * math.sqrt(abs(w) / scale) for w in W1.ravel()]
-    for ax in fig.axes[:2]:
+    before, after, _ = figure.figure.axes
+    for ax in (before, after):
         coloured = ax.lines[1::2]  # every edge: a grey base line, then its coloured line
-        widths = [line.get_linewidth() for line in coloured[:4]]
-        np.testing.assert_allclose(widths, expected)
-    widest_before = max(line.get_linewidth() for line in fig.axes[0].lines)
-    widest_after = max(line.get_linewidth() for line in fig.axes[1].lines)
-    assert widest_after == pytest.approx(5.5) and widest_before < 5.0
+        np.testing.assert_allclose([line.get_linewidth() for line in coloured[:4]], expected)
+    assert before.lines[-1].get_linewidth() == pytest.approx(0.5 + 5.0 * math.sqrt(0.7 / 1.2))
+    assert before.lines[-3].get_linewidth() == pytest.approx(5.5)  # 1.2, the largest
+    assert after.lines[-3].get_linewidth() == pytest.approx(5.5)  # 2.4 saturates
 
 
-def test_draws_into_given_axes(pair):
-    fig, axes = plt.subplots(1, 3)
-    assert draw_update(*pair, axes=axes, titles=("old", "new")) is fig
-    assert axes[0].get_title().startswith("old") and axes[1].get_title().startswith("new")
+def test_only_after_and_change_move(before, figure):
+    still = _texts(figure.figure.axes[0])
+    first = figure.png(w21=2.4, b2=0.25)
+    second = figure.png(w21=-1.0, b2=0.9)
+    assert _texts(figure.figure.axes[0]) == still
+    assert figure.update(w21=0.0, b2=0.0) is None  # one background for every setting
+    assert first != second
+    assert figure.png(w21=2.4, b2=0.25) == first
+    width, height = figure.figure.get_size_inches() * figure.figure.dpi
+    assert _png_size(first) == (int(width), int(height))
 
 
-def test_rejects_mismatched_records(pair):
-    before, _ = pair
+def test_update_image_is_the_figure_as_a_png(before):
+    image = update_image(before, _after(2.4, 0.25))
+    assert isinstance(image, IPythonImage)
+    assert image.data == UpdateFigure(before, lambda: _after(2.4, 0.25)).png()
+
+
+def test_rejects_mismatched_records(before):
     with pytest.raises(TypeError, match="after must be a PassRecord"):
-        draw_update(before, "not a record")
+        UpdateFigure(before, lambda: "not a record").png()
+    with pytest.raises(TypeError, match="before must be a PassRecord"):
+        UpdateFigure(None, _after)
+    with pytest.raises(TypeError, match="after must be a function"):
+        UpdateFigure(before, before)
     other_x = _record(W2_AFTER, B2_AFTER, x=[0.4, -1.0])
     with pytest.raises(ValueError, match="same sample"):
-        draw_update(before, other_x)
+        update_image(before, other_x)
     bigger = record_pass(Sequential([Dense(2, 3, seed=0), Activation("relu"), Dense(3, 1, seed=1)]),
                          X, 1.0)
     with pytest.raises(ValueError, match="same network"):
-        draw_update(before, bigger)
-    with pytest.raises(ValueError, match="three matplotlib Axes"):
-        draw_update(*pair, axes=plt.subplots(1, 2)[1])
+        update_image(before, bigger)

@@ -1,48 +1,56 @@
-"""Tests of backproplab.plots.network: network diagrams and the step-through frames.
+"""Tests of backproplab.plots.network: network diagrams and the step-through figure.
 
 The drawings are checked for what a reader relies on: one circle per unit, the
-values written on the units equal to the recorded numbers, colours that follow
-sign and size, and alt text that names every value shown.
+values written on the units equal to numbers computed here by hand (a forward
+pass written out with NumPy, gradients by central differences), colours that
+follow sign and size, an image that depends only on the setting shown, and alt
+text that names every value shown.
 """
+
+import base64
+import io
 
 import ipywidgets as widgets
 import matplotlib
+import numpy as np
+import pytest
+from IPython.display import Image as IPythonImage
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle
+from PIL import Image
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.patches import Circle  # noqa: E402
-
-from backproplab.autograd import Value  # noqa: E402
-from backproplab.network import MLP  # noqa: E402
-from backproplab.plots.network import (  # noqa: E402
+from backproplab.autograd import Value
+from backproplab.layers import Activation, Dense
+from backproplab.network import MLP, Sequential
+from backproplab.plots.network import (
     COLUMN_GAP,
     ROW_GAP,
+    NetworkDiagram,
+    PassExplorer,
+    StepFigure,
     _format,
     _sqrt_norm,
     describe_step,
-    draw_network,
-    draw_step,
     graph_backward_animation,
     network_positions,
+    step_image,
     stepthrough_animation,
 )
-from backproplab.stepthrough import record_pass  # noqa: E402
+from backproplab.stepthrough import record_pass
+
+BIASES = ([0.1, -0.2, 0.3], [0.2, -0.1], [0.05])  # chapter 3's network
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+def _chapter_net():
+    net = MLP([2, 3, 2, 1], activation="tanh", seed=3)
+    for layer, bias in zip(net.dense_layers(), BIASES, strict=True):
+        layer.b = bias
+    return net
 
 
 @pytest.fixture(scope="module")
 def record():
-    model = MLP([2, 3, 2, 1], activation="tanh", seed=3)
-    for i, layer in enumerate(model.dense_layers()):
-        layer.b = np.linspace(-0.3, 0.3, layer.n_out) + 0.1 * i
-    return record_pass(model, [0.5, -1.0], 0.8)
+    return record_pass(_chapter_net(), [0.5, -1.0], 0.8)
 
 
 @pytest.fixture(scope="module")
@@ -51,12 +59,32 @@ def small_record():
     return record_pass(model, [0.05, 0.1], 0.01)
 
 
-def _circles(fig):
-    return [p for p in fig.axes[0].patches if isinstance(p, Circle)]
+@pytest.fixture(scope="module")
+def explorer():
+    return PassExplorer(_chapter_net())
 
 
-def _texts(fig):
-    return [t.get_text() for t in fig.axes[0].texts]
+def _diagram(sizes, **kwargs):
+    ax = Figure().add_subplot()
+    return ax, NetworkDiagram(ax, sizes, **kwargs)
+
+
+def _circles(ax):
+    return [p for p in ax.patches if isinstance(p, Circle)]
+
+
+def _texts(ax):
+    return [t.get_text() for t in ax.texts if t.get_text()]
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    return Image.open(io.BytesIO(png)).size
+
+
+def _pixel_size(figure) -> tuple[int, int]:
+    width, height = figure.get_size_inches() * figure.dpi
+    return int(width), int(height)  # the canvas truncates
 
 
 def test_positions_are_centred_columns():
@@ -68,71 +96,179 @@ def test_positions_are_centred_columns():
     assert positions[2][0, 1] == 0
 
 
-def test_draw_network_writes_values_on_units_and_edges():
+def test_diagram_writes_values_on_units_and_edges():
     W1, W2 = np.array([[0.15, 0.2], [0.25, 0.3]]), np.array([[0.4], [0.45]])
-    fig = draw_network([2, 2, 1], node_values=[[0.05, 0.1], [0.5933, 0.5969], [0.7514]],
-                       edge_values=[W1, W2], edge_labels=True)
-    assert len(_circles(fig)) == 5
-    texts = _texts(fig)
+    ax, diagram = _diagram([2, 2, 1], edge_labels=True)
+    diagram.show(node_values=[[0.05, 0.1], [0.5933, 0.5969], [0.7514]], edge_values=[W1, W2],
+                 notes=[None, ["b 0.35", "b 0.35"], ["b 0.6"]])
+    assert len(_circles(ax)) == 5
+    texts = _texts(ax)
     for expected in ["0.05", "0.1", "0.593", "0.597", "0.751", "0.15", "0.2", "0.25", "0.3",
-                     "0.4", "0.45"]:
+                     "0.4", "0.45", "b 0.6"]:
         assert expected in texts
+    assert texts.count("b 0.35") == 2
     # every edge is drawn twice: a grey base line and a coloured line
-    assert len(fig.axes[0].lines) == 2 * (4 + 2)
+    assert len(ax.lines) == 2 * (4 + 2)
+
+
+def test_showing_nothing_clears_what_was_shown():
+    ax, diagram = _diagram([2, 2, 1])
+    diagram.show(node_values=[[1.0, 2.0], [3.0, 4.0], [5.0]],
+                 edge_values=[np.ones((2, 2)), np.ones((2, 1))], notes=[None, ["a", "b"], ["c"]])
+    diagram.show()
+    assert _texts(ax) == []
+    assert not any(line.get_visible() for line in ax.lines[1::2])
+    assert all(c.get_facecolor() == (1.0, 1.0, 1.0, 1.0) for c in _circles(ax))
 
 
 def test_edge_labels_auto_only_labels_small_layers():
     rng = np.random.default_rng(0)
     edges = [rng.normal(size=(3, 3)), rng.normal(size=(3, 1))]
-    fig = draw_network([3, 3, 1], edge_values=edges, edge_labels="auto")
-    texts = _texts(fig)
+    ax, diagram = _diagram([3, 3, 1], edge_labels="auto")
+    diagram.show(edge_values=edges)
+    texts = _texts(ax)
     assert all(_format(v) in texts for v in edges[1].ravel())
     assert sum(_format(v) in texts for v in edges[0].ravel()) == 0
 
 
-def test_colours_follow_sign_and_size():
-    fig = draw_network([3, 1], node_values=[[-2.0, 0.0, 2.0], None])
-    fills = [c.get_facecolor() for c in _circles(fig)[:3]]
-    cmap = plt.get_cmap("PuOr")
+def test_colours_and_widths_follow_sign_and_size():
+    ax, diagram = _diagram([3, 1])
+    diagram.show(node_values=[[-2.0, 0.0, 2.0], None], edge_values=[[[-4.0], [1.0], [8.0]]],
+                 edge_scale=4.0)
+    cmap = matplotlib.colormaps["PuOr"]
+    fills = [c.get_facecolor() for c in _circles(ax)[:3]]
     np.testing.assert_allclose(fills[0], cmap(0.0))
     np.testing.assert_allclose(fills[1], cmap(0.5))
     np.testing.assert_allclose(fills[2], cmap(1.0))
+    # edges at scale 4: -4 is darkest orange, 1 = sqrt(1/4) = half way to purple, 8 saturates
+    edges = ax.lines[1::2]
+    np.testing.assert_allclose(matplotlib.colors.to_rgba(edges[0].get_color()), cmap(0.0))
+    np.testing.assert_allclose(matplotlib.colors.to_rgba(edges[1].get_color()), cmap(0.75))
+    np.testing.assert_allclose(matplotlib.colors.to_rgba(edges[2].get_color()), cmap(1.0))
+    assert [e.get_linewidth() for e in edges] == pytest.approx([5.5, 3.0, 5.5])
     norm = _sqrt_norm(4.0)
     assert norm(4.0) == pytest.approx(1.0) and norm(-4.0) == pytest.approx(0.0)
-    assert norm(1.0) == pytest.approx(0.75)  # sqrt(1/4) = 1/2 of the way from the middle
+    assert norm(1.0) == pytest.approx(0.75)
 
 
-def test_draw_network_rejects_bad_shapes():
+def test_diagram_rejects_bad_shapes():
+    _, diagram = _diagram([2, 3])
     with pytest.raises(ValueError, match="edge_values\\[0\\] must have shape \\(2, 3\\)"):
-        draw_network([2, 3], edge_values=[np.ones((3, 2))])
+        diagram.show(edge_values=[np.ones((3, 2))])
     with pytest.raises(ValueError, match="node_values must have 2 entries"):
-        draw_network([2, 3], node_values=[np.ones(2)])
+        diagram.show(node_values=[np.ones(2)])
+    with pytest.raises(ValueError, match="notes must have 2 entries"):
+        diagram.show(notes=[None])
+    with pytest.raises(ValueError, match="notes\\[1\\] must have 3 strings"):
+        diagram.show(notes=[None, ["b 1"]])
     with pytest.raises(ValueError, match="edge_labels"):
-        draw_network([2, 3], edge_labels="some")
+        _diagram([2, 3], edge_labels="some")
     with pytest.raises(ValueError, match="sizes"):
-        draw_network([2])
+        _diagram([2])
 
 
-def test_every_frame_draws_the_recorded_numbers(small_record):
-    record = small_record
-    for index in range(len(record.steps)):
-        frame = record.frame(index)
-        fig = draw_step(record, index)
-        assert len(_circles(fig)) == sum(record.sizes)
-        texts = _texts(fig)
+def _written(figure) -> list[str]:
+    ax = figure.figure.axes[0]
+    return _texts(ax)
+
+
+def test_every_frame_writes_the_recorded_numbers(small_record):
+    figure = StepFigure(small_record.sizes)
+    for index in range(len(small_record.steps)):
+        frame = small_record.frame(index)
+        figure.png(record=small_record, step=index)
+        texts = _written(figure)
         for state in frame.columns:
             if state is not None:
                 assert all(_format(v) in texts for v in state.values)
-        assert fig.axes[0].get_title(loc="left").startswith(frame.step.phase)
-        plt.close(fig)
+        assert figure.title.get_text().startswith(f"{frame.step.phase} {index + 1}/7")
+        assert len(_circles(figure.figure.axes[0])) == 3
 
 
-def test_last_frame_shows_gradients(record):
-    fig = draw_step(record, len(record.steps) - 1)
-    texts = _texts(fig)
-    assert any(t.startswith("∂L/∂b " + _format(record.db[1][0])) for t in texts)
-    assert any("L = " in t for t in texts)
-    assert len(fig.axes[0].child_axes) == 2  # two colour bars
+def test_forward_frames_show_a_forward_pass_done_by_hand(explorer):
+    net = _chapter_net()
+    W1, W2, W3 = (layer.W for layer in net.dense_layers())
+    x = np.array([1.0, 0.5])
+    a1 = np.tanh(x @ W1 + BIASES[0])
+    a2 = np.tanh(a1 @ W2 + BIASES[1])
+    y_hat = a2 @ W3 + BIASES[2]
+    explorer.png(x1=1.0, x2=0.5, target=-0.3, step=6)  # the loss step: every column filled
+    texts = _written(explorer)
+    for value in [*x, *a1, *a2, *y_hat]:
+        assert _format(value) in texts
+    assert f"L = {0.5 * (y_hat[0] + 0.3) ** 2:.4g}" in explorer.side.get_text()
+
+
+def test_last_frame_shows_gradients_from_central_differences(explorer):
+    net = _chapter_net()
+    W1, W2, W3 = (layer.W for layer in net.dense_layers())
+
+    def loss(x):
+        a2 = np.tanh(np.tanh(x @ W1 + BIASES[0]) @ W2 + BIASES[1])
+        return 0.5 * (a2 @ W3 + BIASES[2] - 0.4)[0] ** 2
+
+    x, eps = np.array([-0.7, 1.2]), 1e-6
+    dL_dx = [(loss(x + eps * e) - loss(x - eps * e)) / (2 * eps) for e in np.eye(2)]
+    explorer.png(x1=-0.7, x2=1.2, target=0.4, step=12)
+    written = [float(text) for text in (t.get_text() for t in explorer.diagram.values[0])]
+    np.testing.assert_allclose(written, dL_dx, rtol=5e-3)
+    assert explorer.symbols[0].get_text() == r"$\partial L/\partial x$"
+    assert all(t.get_text().startswith("∂L/∂b ") for t in explorer.diagram.notes[1])
+
+
+def test_colour_bars_give_the_scales_of_the_phase(record):
+    figure = StepFigure(record.sizes)
+    figure.png(record=record, step=3)  # forward: units by values, edges by weights
+    largest_unit = np.abs(np.concatenate([record.a[c] for c in range(4)]
+                                         + [record.z[k] for k in range(1, 4)])).max()
+    largest_weight = max(np.abs(record.W[k]).max() for k in range(1, 4))
+    units, edges = figure.bars
+    assert (units.low.get_text(), units.high.get_text()) == (
+        _format(-largest_unit), _format(largest_unit))
+    assert edges.high.get_text() == _format(largest_weight)
+    assert units.caption.get_text() == "unit values"
+    figure.png(record=record, step=12)
+    largest_grad = max(np.abs(record.dW[k]).max() for k in range(1, 4))
+    assert edges.high.get_text() == _format(largest_grad)
+    assert units.caption.get_text() == "unit gradients"
+
+
+def test_background_key_is_the_phase(record):
+    figure = StepFigure(record.sizes)
+    keys = [figure.update(record=record, step=i) for i in range(len(record.steps))]
+    assert keys == ["forward"] * 7 + ["backward"] * 6
+
+
+def test_png_has_the_figure_size_and_depends_only_on_the_setting(explorer):
+    first = explorer.png(x1=0.5, x2=-1.0, target=0.8, step=12)
+    assert _png_size(first) == _pixel_size(explorer.figure)
+    other_target = explorer.png(x1=0.5, x2=-1.0, target=-1.5, step=12)
+    forward = explorer.png(x1=0.5, x2=-1.0, target=0.8, step=2)
+    again = explorer.png(x1=0.5, x2=-1.0, target=0.8, step=12)
+    assert len({first, other_target, forward}) == 3
+    assert again == first
+
+
+def test_page_frames_are_smaller(record):
+    live = StepFigure(record.sizes).png(record=record, step=4)
+    page = StepFigure(record.sizes, page=True).png(record=record, step=4)
+    assert _png_size(page)[0] < _png_size(live)[0] and len(page) < len(live)
+
+
+def test_step_figure_rejects_bad_input(record, small_record):
+    figure = StepFigure(record.sizes)
+    with pytest.raises(ValueError, match="step must be in \\[0, 12\\]; got 13"):
+        figure.update(record=record, step=13)
+    with pytest.raises(TypeError, match="step must be an integer"):
+        figure.update(record=record, step=1.5)
+    with pytest.raises(ValueError, match="record must be a pass through a network of widths"):
+        figure.update(record=small_record, step=0)
+    with pytest.raises(TypeError, match="record must be a PassRecord"):
+        figure.update(record="a record", step=0)
+    with pytest.raises(ValueError, match="model must have two inputs and one output"):
+        PassExplorer(MLP([3, 2, 1], seed=0))
+    with pytest.raises(TypeError, match="model must be a Sequential"):
+        PassExplorer(Dense(2, 1, seed=0))
 
 
 def test_alt_text_names_every_value(record):
@@ -143,12 +279,25 @@ def test_alt_text_names_every_value(record):
     assert "Edges of layer 1, 2, 3 show weight gradients" in text
 
 
-def test_animation_has_one_frame_per_step(small_record):
+def test_animation_has_one_image_per_step(small_record):
     widget = stepthrough_animation(small_record)
     stack = widget.children[1]
     assert isinstance(stack, widgets.Stack)
     assert len(stack.children) == len(small_record.steps) == 7
-    assert 'alt="Network diagram, forward step 1 of 7' in stack.children[0].value
+    first = stack.children[0].value
+    assert 'alt="Network diagram, forward step 1 of 7' in first
+    png = base64.b64decode(first.split("base64,")[1].split('"')[0])
+    assert _png_size(png) == _pixel_size(StepFigure(small_record.sizes, page=True).figure)
+    assert len({frame.value for frame in stack.children}) == 7
+
+
+def test_step_image_is_the_frame_as_a_png(small_record):
+    model = Sequential([Dense(2, 1, W=[[0.3], [-0.2]], b=[0.1]), Activation("sigmoid")])
+    image = step_image(record_pass(model, [0.05, 0.1], 0.01), 6)
+    assert isinstance(image, IPythonImage)
+    assert _png_size(image.data) == _pixel_size(StepFigure([2, 1]).figure)
+    with pytest.raises(TypeError, match="record must be a PassRecord"):
+        step_image(None, 0)
 
 
 def test_graph_animation_replays_reverse_mode_node_by_node():

@@ -18,10 +18,15 @@ from ipywidgets.widgets.widget import _instances  # noqa: E402
 from ipywidgets.widgets.widget_link import Link  # noqa: E402
 from PIL import Image  # noqa: E402
 
+import backproplab.plots.race as race_plots  # noqa: E402
+from backproplab.plots.live import LIVE_DPI  # noqa: E402
 from backproplab.plots.race import (  # noqa: E402
+    DISPLAY_FLOOR,
+    LOSS_HEADROOM,
     OPTIMIZER_LABELS,
+    LiveRace,
+    RaceFigure,
     optimizer_style,
-    plot_race,
     race_alt,
     race_frames,
 )
@@ -226,15 +231,127 @@ def test_race_frames_are_small_equal_sized_palette_pngs():
     assert plt.get_fignums() == []
 
 
-def test_plot_race_marks_a_diverged_run_in_the_legend_and_alt_text():
+def _first_step_beyond(radius, start_norm, factor):
+    """The first k with start_norm * |factor|^k > radius: where a run p_k = factor^k p_0
+    leaves the divergence radius."""
+    return next(k for k in range(1000) if start_norm * abs(factor) ** k > radius)
+
+
+def test_race_figure_draws_the_paths_and_losses_worked_out_by_hand():
     paths, lrs = _small_race()
-    assert paths["sgd"].diverged
-    fig = plot_race(_bowl(), paths, lrs)
-    texts = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
-    assert texts[0].endswith("(diverged)") and not texts[1].endswith("(diverged)")
-    plt.close(fig)
+    figure = RaceFigure({"bowl": (_bowl(), START)}, list(paths), steps=40)
+    figure.update(course="bowl", paths=paths, lrs=lrs, step=6, title="a bowl")
+    # SGD at lr 2.5 on the round bowl: p_k = (1 - 2.5)^k p_0 (it leaves for good later on)
+    k = np.arange(7)[:, None]
+    expected = (-1.5) ** k * np.array(START)
+    assert np.allclose(np.column_stack(figure.lines[0].get_data()), expected)
+    assert np.allclose(np.column_stack(figure.heads[0].get_data()), expected[-1:])
+    steps, losses = figure.curves[0].get_data()
+    assert list(steps) == list(range(7))
+    assert np.allclose(losses, 0.5 * np.sum(expected**2, axis=1))
+    assert len(figure.lines[2].get_xdata()) == 7
+    assert [t.get_text() for t in figure.rates] == ["lr 2.5", "lr 0.3", "lr 0.2"]
+    assert figure.title.get_text() == "a bowl"
+    assert figure.loss_title.get_text() == "loss after 6 steps"
+
+
+def test_race_figure_marks_a_run_diverged_from_the_step_it_left():
+    paths, lrs = _small_race()
+    out = _first_step_beyond(1e6, np.hypot(*START), -1.5)  # |p_0| = 1, so 35
+    figure = RaceFigure({"bowl": (_bowl(), START)}, list(paths), steps=40)
+    figure.update(course="bowl", paths=paths, lrs=lrs, step=out - 1, title="")
+    assert figure.rates[0].get_text() == "lr 2.5"
+    assert len(figure.lines[0].get_xdata()) == out  # steps 0 .. out - 1
+    figure.update(course="bowl", paths=paths, lrs=lrs, step=out, title="")
+    assert figure.rates[0].get_text() == "lr 2.5 (diverged)"
+    assert figure.rates[1].get_text() == "lr 0.3"
     alt = race_alt("bowl", 2, 40, paths)
     assert "SGD diverged" in alt and "times 2" in alt and "momentum " in alt
+
+
+def _live(max_steps=40):
+    valley = Quadratic((0.2, 5.0), name="valley")
+    courses = {"bowl": (_bowl(), START), "valley": (valley, (0.5, 0.5))}
+    tuned = {"bowl": {"sgd": 0.25, "momentum": 0.1}, "valley": {"sgd": 0.1, "momentum": 0.05}}
+    return LiveRace(courses, tuned, max_steps=max_steps)
+
+
+def test_live_race_runs_the_scaled_learning_rates():
+    figure = _live()
+    figure.update(surface="bowl", scale=2.0, steps=10)
+    # SGD at 2 * 0.25 = 0.5 on the round bowl: p_k = 0.5^k p_0
+    expected = 0.5 ** np.arange(11)[:, None] * np.array(START)
+    assert np.allclose(np.column_stack(figure.lines[0].get_data()), expected)
+    assert [t.get_text() for t in figure.rates] == ["lr 0.5", "lr 0.2"]
+    assert figure.title.get_text() == "bowl, learning rates ×2"
+
+
+def test_live_race_shortens_or_repeats_a_race_without_running_it_again(monkeypatch):
+    runs = []
+
+    def counted_race(*args, **kwargs):
+        runs.append(args[3])  # steps
+        return race(*args, **kwargs)
+
+    monkeypatch.setattr(race_plots, "race", counted_race)
+    figure = _live()
+    first = figure.png(surface="bowl", scale=1.0, steps=40)
+    for steps in (10, 25, 40):
+        again = figure.png(surface="bowl", scale=1.0, steps=steps)
+    figure.png(surface="bowl", scale=0.5, steps=10)
+    assert runs == [40, 10]  # one race per scale, none for a shorter or a repeated one
+    assert again == first
+    # the first 25 steps of a 40-step race are a 25-step race
+    assert figure.png(surface="bowl", scale=1.0, steps=25) == _live().png(
+        surface="bowl", scale=1.0, steps=25)
+
+
+def test_live_race_png_size_and_no_stale_artists():
+    figure = _live()
+    first = figure.png(surface="bowl", scale=1.0, steps=20)
+    assert Image.open(io.BytesIO(first)).size == (round(9.8 * LIVE_DPI), round(3.6 * LIVE_DPI))
+    others = [figure.png(surface="bowl", scale=4.0, steps=20),
+              figure.png(surface="bowl", scale=1.0, steps=5),
+              figure.png(surface="valley", scale=1.0, steps=20)]
+    assert len({first, *others}) == 4
+    assert figure.png(surface="bowl", scale=1.0, steps=20) == first
+
+
+def test_live_race_axes_are_fixed_per_surface_and_keyed_by_it(full_draws):
+    figure = _live()
+    draws = full_draws(figure)
+    keys, limits = set(), set()
+    for scale, steps in [(1.0, 20), (4.0, 20), (0.125, 40), (1.0, 3)]:  # 4: SGD diverges
+        figure.png(surface="bowl", scale=scale, steps=steps)
+        keys.add(figure.update(surface="bowl", scale=scale, steps=steps))
+        limits.add((figure.ax.get_xlim(), figure.ax.get_ylim(), figure.loss_ax.get_ylim()))
+    assert len(keys) == 1 and len(limits) == 1 and len(draws) == 1
+    # the loss axis: below the display floor up to LOSS_HEADROOM times f(start) = |p_0|^2 / 2
+    bottom, top = figure.loss_ax.get_ylim()
+    assert bottom < DISPLAY_FLOOR and top == pytest.approx(0.5 * LOSS_HEADROOM)
+    assert figure.loss_ax.get_xlim() == (0, 40)
+    assert figure.update(surface="valley", scale=1.0, steps=20) not in keys
+    figure.png(surface="valley", scale=1.0, steps=20)
+    assert len(draws) == 2
+    assert figure.loss_ax.get_ylim()[1] == pytest.approx(0.5 * (0.2 + 5.0) / 4 * LOSS_HEADROOM)
+
+
+def test_race_figures_refuse_bad_settings_by_name():
+    figure = _live()
+    with pytest.raises(ValueError, match="steps"):
+        figure.png(surface="bowl", scale=1.0, steps=41)
+    with pytest.raises(ValueError, match="scale"):
+        figure.png(surface="bowl", scale=0.0, steps=10)
+    with pytest.raises(ValueError, match="surface"):
+        figure.png(surface="cliff", scale=1.0, steps=10)
+    with pytest.raises(ValueError, match="tuned"):
+        LiveRace({"bowl": (_bowl(), START)}, {"bowl": {"sgd": 0.1}, "x": {"sgd": 0.1}})
+    paths, lrs = _small_race()
+    drawing = RaceFigure({"bowl": (_bowl(), START)}, list(paths), steps=40)
+    with pytest.raises(ValueError, match="paths"):
+        drawing.png(course="bowl", paths={"sgd": paths["sgd"]}, lrs=lrs, step=3, title="")
+    with pytest.raises(ValueError, match="step"):
+        drawing.png(course="bowl", paths=paths, lrs=lrs, step=-1, title="")
 
 
 def test_every_optimizer_has_its_own_style():

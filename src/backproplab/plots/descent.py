@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import functools
 import textwrap
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
+from .._validation import as_float_array, check_choice, check_positive
 from ..descent import DescentRun, max_stable_lr
 from ..surfaces import OptimizerPath, get_surface, run_optimizer
 from .core import COLORS, PALETTE, get_axes, style_of
+from .live import LiveFigure
 
 EXPLORER_SURFACES = ("bowl", "valley", "saddle", "rosenbrock")
 # Three start points per surface: each surface's first default start, then two that show
@@ -73,14 +75,17 @@ def explorer_lr(name: str, lr_scale: float) -> float:
     return lr_scale * max_stable_lr(name)
 
 
-@functools.lru_cache(maxsize=128)
 def explorer_run(name: str, start: int, lr_scale: float) -> OptimizerPath:
     """Gradient descent on surface ``name`` from ``EXPLORER_STARTS[name][start]`` at
     ``lr_scale`` times 2 / lambda_max, for ``EXPLORER_STEPS[name]`` steps (cached)."""
-    return run_optimizer(
-        name, "sgd", start=EXPLORER_STARTS[name][start], steps=EXPLORER_STEPS[name],
-        lr=explorer_lr(name, lr_scale),
-    )
+    return _descent_run(name, *EXPLORER_STARTS[name][start], lr_scale)
+
+
+@functools.lru_cache(maxsize=128)
+def _descent_run(name: str, x0: float, y0: float, lr_scale: float) -> OptimizerPath:
+    """Gradient descent on surface ``name`` from (x0, y0), as in ``explorer_run`` (cached)."""
+    return run_optimizer(name, "sgd", start=(x0, y0), steps=EXPLORER_STEPS[name],
+                         lr=explorer_lr(name, lr_scale))
 
 
 def describe_path(path: OptimizerPath, name: str) -> str:
@@ -102,70 +107,125 @@ def describe_path(path: OptimizerPath, name: str) -> str:
     return f"not there yet: {distance:.2g} from the minimum after {path.stopped_at} steps"
 
 
-def _draw_surface(ax, name: str, path: OptimizerPath):
-    xs, ys, gap, _ = _contour_grid(name)
-    positive = gap[gap > 0]
-    levels = np.geomspace(max(positive.min(), 1e-3 * positive.max()), positive.max(), 10)
-    # Flat grey bands (light = low) keep the frames small: they compress far better as PNG
-    # than antialiased contour lines.
-    ax.contourf(xs, ys, gap, levels=np.r_[0.0, levels], cmap="Greys", alpha=0.6,
-                antialiased=False)
-    for m in get_surface(name).minima:
-        ax.plot(*m, marker="*", color=PALETTE["black"], markersize=11, linestyle="none")
-    pts = path.points
-    marker = "o" if len(pts) <= 200 else None
-    ax.plot(pts[:, 0], pts[:, 1], color=PALETTE["vermillion"], linewidth=1.2, marker=marker,
-            markersize=2.5)
-    ax.plot(*pts[0], marker="o", color=PALETTE["blue"], markersize=7, linestyle="none")
-    ax.plot(*pts[-1], marker="s", color=PALETTE["vermillion"], markersize=6, linestyle="none")
-    x0, x1, y0, y1 = get_surface(name).extent
-    ax.set(xlim=(min(x0, pts[0, 0]), max(x1, pts[0, 0])),
-           ylim=(min(y0, pts[0, 1]), max(y1, pts[0, 1])), xticks=[], yticks=[])
-    ax.set_aspect("equal", adjustable="box")
-    ax.grid(False)
-
-
 def _plain_log_axis(axis):
-    """Decades labelled 1e-08, 1e+00, ... in plain text (mathtext labels are slow to draw)."""
-    axis.set_major_locator(LogLocator(numticks=4))
+    """Every fifth decade labelled 1e-10, 1e-05, 1e+00, ... in plain text (mathtext labels
+    are slow to draw)."""
+    axis.set_major_locator(LogLocator(base=1e5))
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0e}"))
     axis.set_minor_locator(NullLocator())
 
 
-def _draw_losses(ax, name: str, path: OptimizerPath):
-    f_min = _contour_grid(name)[3]
-    gap = np.maximum(path.losses - f_min, _TINY)
-    ax.plot(np.arange(len(gap)), gap, color=PALETTE["vermillion"], linewidth=1.2)
-    ax.set_yscale("log")
-    _plain_log_axis(ax.yaxis)
-    ax.xaxis.set_major_locator(MaxNLocator(3, integer=True))
-    ax.set(xlabel="step", ylabel="f(θ) − f*  (log)")
-    color = PALETTE["vermillion"] if path.diverged else "0.15"
-    ax.set_title(textwrap.fill(describe_path(path, name), 60), fontsize=8.5, color=color)
+def contour_view(name: str, start) -> tuple[float, float, float, float]:
+    """The contour panel's limits (xmin, xmax, ymin, ymax) for a run from ``start`` (2,): the
+    surface's extent, grown in steps of half a unit where the start lies outside it."""
+    xmin, xmax, ymin, ymax = get_surface(name).extent
+    x, y = start
+    return (min(xmin, np.floor(2 * x) / 2), max(xmax, np.ceil(2 * x) / 2),
+            min(ymin, np.floor(2 * y) / 2), max(ymax, np.ceil(2 * y) / 2))
 
 
-def plot_descent_frame(name: str, path: OptimizerPath, lr: float, lr_scale: float):
-    """One frame of the surface explorer: contours with the path, and f - f* per step, with a
-    line on how the run ended (the divergence message if it diverged)."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.2), width_ratios=[1, 1.25])
-    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.15, top=0.82, wspace=0.25)
-    _draw_surface(left, name, path)
-    _draw_losses(right, name, path)
-    left.set_title(f"{name}: lr = {lr:.3g} = {lr_scale:g} × 2/λmax", fontsize=9)
-    return fig
+def loss_gap_range(name: str) -> tuple[float, float]:
+    """The loss panel's limits for surface ``name``: from below the floor of f - f* (an exact
+    landing on the minimum) to a decade above the largest f - f* on its contour grid rounded
+    up to a power of ten, so runs that do not blow up stay in view."""
+    largest = _contour_grid(name)[2].max()
+    return _TINY / 10, 10.0 ** (np.ceil(np.log10(largest)) + 1)
 
 
-def plot_descent_explorer(surface: str, start: int, learning_rate: float):
-    """The precomputed explorer's render function (``start`` indexes EXPLORER_STARTS)."""
-    path = explorer_run(surface, start, learning_rate)
-    return plot_descent_frame(surface, path, explorer_lr(surface, learning_rate), learning_rate)
+class DescentExplorer(LiveFigure):
+    """Chapter 2's surface explorer: gradient descent's path over a surface's contours (left)
+    and f(theta_k) - f* per step on a log axis (right), under a line on how the run ended
+    (the divergence message, in red, if it blew up).
 
+    ``png(surface=..., lr_scale=..., x0=..., y0=...)`` runs ``EXPLORER_STEPS[surface]`` steps
+    from (x0, y0) at ``lr_scale`` times 2 / lambda_max; ``frame(surface, start, learning_rate)``
+    draws the static explorer's setting (``start`` indexes ``EXPLORER_STARTS[surface]``).
+    Both panels' axes are fixed per surface (see ``contour_view`` and ``loss_gap_range``),
+    so only the path, the loss curve and the titles are redrawn.
+    """
 
-def plot_descent_live(surface: str, lr_scale: float, x0: float, y0: float):
-    """The live explorer's render function: any step scale and any start point."""
-    lr = explorer_lr(surface, lr_scale)
-    path = run_optimizer(surface, "sgd", start=(x0, y0), steps=EXPLORER_STEPS[surface], lr=lr)
-    return plot_descent_frame(surface, path, lr, lr_scale)
+    def __init__(self, page: bool = False):
+        super().__init__(figsize=(8, 3.2), page=page)
+        self.surface_ax, self.loss_ax = self.figure.subplots(1, 2, width_ratios=[1, 1.25])
+        self._stills: dict[str, list] = {}  # surface -> its contours and minima, drawn once
+        self._build_surface_panel(self.surface_ax)
+        self._build_loss_panel(self.loss_ax)
+        self.figure.subplots_adjust(left=0.02, right=0.98, bottom=0.15, top=0.82, wspace=0.25)
+
+    def _build_surface_panel(self, ax) -> None:
+        red = PALETTE["vermillion"]
+        self.path_line = self.moving(ax.plot([], [], color=red, linewidth=1.2,
+                                             markersize=2.5)[0])
+        self.start_dot = self.moving(ax.plot([], [], marker="o", color=PALETTE["blue"],
+                                             markersize=7, linestyle="none")[0])
+        self.end_square = self.moving(ax.plot([], [], marker="s", color=red, markersize=6,
+                                              linestyle="none")[0])
+        self.surface_title = self.moving(ax.set_title(" ", fontsize=9))
+        ax.set(xticks=[], yticks=[])
+        ax.set_aspect("equal", adjustable="box")
+        ax.grid(False)
+
+    def _build_loss_panel(self, ax) -> None:
+        self.loss_curve = self.moving(ax.plot([], [], color=PALETTE["vermillion"],
+                                              linewidth=1.2)[0])
+        self.loss_title = self.moving(ax.set_title(" ", fontsize=8.5))
+        ax.set_yscale("log")
+        _plain_log_axis(ax.yaxis)
+        ax.xaxis.set_major_locator(MaxNLocator(3, integer=True))
+        ax.set(xlabel="step", ylabel="f(θ) − f*  (log)")
+
+    def _draw_stills(self, name: str) -> list:
+        """The contours (flat grey bands, light = low: they compress far better as PNG than
+        antialiased lines) and the minima of surface ``name``."""
+        xs, ys, gap, _ = _contour_grid(name)
+        positive = gap[gap > 0]
+        levels = np.geomspace(max(positive.min(), 1e-3 * positive.max()), positive.max(), 10)
+        ax = self.surface_ax
+        stills = [ax.contourf(xs, ys, gap, levels=np.r_[0.0, levels], cmap="Greys", alpha=0.6,
+                              antialiased=False)]
+        for m in get_surface(name).minima:
+            stills += ax.plot(*m, marker="*", color=PALETTE["black"], markersize=11,
+                              linestyle="none")
+        return stills
+
+    def _show_surface(self, name: str, view: tuple[float, float, float, float]) -> None:
+        """Show the still parts of surface ``name`` with the contour panel's limits ``view``."""
+        if name not in self._stills:
+            self._stills[name] = self._draw_stills(name)
+        for shown, artists in self._stills.items():
+            for artist in artists:
+                artist.set_visible(shown == name)
+        self.surface_ax.set(xlim=view[:2], ylim=view[2:])
+        self.surface_ax.apply_aspect()  # place the axes now: a kept background skips drawing
+        self.loss_ax.set(xlim=(0, EXPLORER_STEPS[name]), ylim=loss_gap_range(name))
+
+    def update(self, surface: str, lr_scale: float, x0: float, y0: float) -> Hashable:
+        check_choice(surface, "surface", EXPLORER_SURFACES)
+        lr_scale = check_positive(lr_scale, "lr_scale")
+        x0 = float(as_float_array(x0, "x0", ndim=0))
+        y0 = float(as_float_array(y0, "y0", ndim=0))
+        path = _descent_run(surface, x0, y0, lr_scale)
+        view = contour_view(surface, (x0, y0))
+        self._show_surface(surface, view)
+        points = path.points
+        self.path_line.set_data(points[:, 0], points[:, 1])
+        self.path_line.set_marker("o" if len(points) <= 200 else "None")
+        self.start_dot.set_data(points[:1, 0], points[:1, 1])
+        self.end_square.set_data(points[-1:, 0], points[-1:, 1])
+        lr = explorer_lr(surface, lr_scale)
+        self.surface_title.set_text(f"{surface}: lr = {lr:.3g} = {lr_scale:g} × 2/λmax")
+        gap = np.maximum(path.losses - _contour_grid(surface)[3], _TINY)
+        self.loss_curve.set_data(np.arange(len(gap)), gap)
+        self.loss_title.set_text(textwrap.fill(describe_path(path, surface), 60))
+        self.loss_title.set_color(PALETTE["vermillion"] if path.diverged else "0.15")
+        return surface, view
+
+    def frame(self, surface: str, start: int, learning_rate: float) -> bytes:
+        """The static explorer's frame: from ``EXPLORER_STARTS[surface][start]`` at
+        ``learning_rate`` times 2 / lambda_max, as PNG bytes."""
+        check_choice(surface, "surface", EXPLORER_SURFACES)
+        x0, y0 = EXPLORER_STARTS[surface][start]
+        return self.png(surface=surface, lr_scale=learning_rate, x0=x0, y0=y0)
 
 
 def plot_rate_scan(lrs, measured, eigenvalues):

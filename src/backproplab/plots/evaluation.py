@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import PowerNorm
+from matplotlib.lines import Line2D
 
+from .._validation import check_positive_int
 from .core import COLORS, PALETTE, get_axes, style_of
+from .live import LiveFigure
 
 MATRIX_CMAP = "Blues"  # one hue from light to dark: readable without colour vision
 
@@ -90,65 +93,153 @@ def plot_confusion_matrix(matrix, ax=None, title: str | None = None, counts: boo
     return fig
 
 
-def _finite(values) -> np.ndarray:
-    values = np.asarray(values, dtype=np.float64)
-    return values[np.isfinite(values)]
+LOSS_RANGE = (1e-3, 1e2)  # the loss axis of every learning-curve figure, whatever the run
+_TRAINING = style_of(0)
+_VALIDATION = {"color": COLORS[1], "linestyle": "--"}
+_COMPARISON = {"color": "0.45", "linestyle": ":", "linewidth": 1.6}
+_BEST_EPOCH = {"color": "0.3", "linewidth": 1, "linestyle": "-."}
 
 
-def _loss_limits(histories) -> tuple[float, float]:
-    values = np.concatenate([_finite(h.loss + h.val_loss) for h in histories] + [np.ones(1)])
-    values = values[values > 0]
-    return float(values.min()) / 1.5, float(values.max()) * 1.5
+def _on_loss_axis(losses) -> np.ndarray:
+    """Losses (epochs,) clipped to LOSS_RANGE: a value beyond it is drawn on the edge."""
+    return np.clip(np.asarray(losses, dtype=np.float64), *LOSS_RANGE)
 
 
-def plot_learning_curves(history, title: str | None = None, compare=None,
-                         compare_label: str = "other run", epochs: int | None = None,
-                         mark_best: bool = False):
+def _beyond_range_note(losses) -> str:
+    """Which edge of the loss axis shows values that lie beyond LOSS_RANGE ("" if none)."""
+    losses = np.asarray(losses, dtype=np.float64)
+    (low, high), notes = LOSS_RANGE, []
+    if np.any(losses > high):
+        notes.append(f"losses above {high:g} drawn on the top edge")
+    if np.any(losses < low):
+        notes.append(f"losses below {low:g} drawn on the bottom edge")
+    return "\n".join(notes)
+
+
+def _set_curves(lines, history, training: bool) -> None:
+    """Put the training or validation curves of ``history`` on the (loss, accuracy) lines."""
+    loss, acc = ((history.loss, history.accuracy) if training
+                 else (history.val_loss, history.val_accuracy))
+    for line, values in zip(lines, (_on_loss_axis(loss), acc), strict=True):
+        line.set_data(np.arange(1, len(values) + 1), values)
+
+
+class LearningCurves(LiveFigure):
     """Learning curves: loss (log scale) and accuracy per epoch, training solid, validation dashed.
 
-    Epochs are numbered from 1 (the value after that many epochs).
-    history : a ``backproplab.training.History`` with validation results.
-    compare : optional second History whose validation curves are drawn in grey,
-        and whose values also set the axis limits (so two frames share them).
-    epochs : x-axis length (defaults to the longer run).
-    mark_best : draw a vertical line at ``history.best_epoch``.
-    A diverged run is annotated with the update at which its loss stopped being finite.
+    ``png(history=...)`` draws a ``backproplab.training.History`` with validation results;
+    see :meth:`update` for the options. The axes are the same for every run, so runs compare
+    at a glance: the loss axis spans LOSS_RANGE (values beyond it are drawn on its edge, and
+    a note says so) and the accuracy axis 0 to 1. Epochs are numbered from 1 (the value after
+    that many epochs). A diverged run is labelled with the update at which its loss stopped
+    being finite.
     """
-    runs = [history] + ([compare] if compare is not None else [])
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
-    for ax, (train, val) in zip(
-        (left, right),
-        ((history.loss, history.val_loss), (history.accuracy, history.val_accuracy)),
-        strict=True,
-    ):
-        ax.plot(np.arange(1, len(train) + 1), train, label="training", **style_of(0))
-        ax.plot(np.arange(1, len(val) + 1), val, label="validation", color=COLORS[1],
-                linestyle="--")
-        if mark_best and history.best_epoch is not None:
-            ax.axvline(history.best_epoch + 1, color="0.3", linewidth=1, linestyle="-.",
-                       label="best epoch")
-        ax.set_xlim(0.5, (epochs or max(len(r.loss) for r in runs) or 1) + 0.5)
-        ax.set_xlabel("epoch")
-    if compare is not None:
-        for ax, values in ((left, compare.val_loss), (right, compare.val_accuracy)):
-            ax.plot(np.arange(1, len(values) + 1), values, color="0.45", linestyle=":",
-                    linewidth=1.6, zorder=3, label=f"{compare_label}: validation")
-    left.set_yscale("log")
-    left.set_ylim(*_loss_limits(runs))
-    left.set_ylabel("loss (log scale)")
-    right.set_ylim(0, 1.02)
-    right.set_ylabel("accuracy")
-    fig.legend(*right.get_legend_handles_labels(), loc="lower center", ncol=4, fontsize=9)
-    if history.diverged:
-        for ax in (left, right):
-            ax.text(0.5, 0.55, f"diverged at update {history.steps + 1}\n(loss not finite)",
-                    transform=ax.transAxes, ha="center", va="center",
-                    color=PALETTE["vermillion"], fontsize=11)
-    if title:
-        fig.suptitle(title, fontsize=12)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.25, top=0.88 if title else 0.96,
-                        wspace=0.25)  # fixed margins: cheaper than tight_layout, frame after frame
-    return fig
+
+    def __init__(self, page: bool = False):
+        super().__init__(figsize=(9, 3.6), page=page)
+        self.loss_ax, self.accuracy_ax = axes = self.figure.subplots(1, 2)
+        self.loss_ax.set(yscale="log", ylim=LOSS_RANGE, ylabel="loss (log scale)")
+        self.accuracy_ax.set(ylim=(0, 1.02), ylabel="accuracy")
+        for ax in axes:
+            ax.set_xlabel("epoch")
+
+        def curves(style, **options):  # one line per axes; every point lies inside the
+            # axes (losses are clipped), so a line on an edge is drawn at its full width
+            return [self.moving(ax.plot([], [], clip_on=False, **style, **options)[0])
+                    for ax in axes]
+
+        self.training, self.validation = curves(_TRAINING), curves(_VALIDATION)
+        self.comparison = curves(_COMPARISON, zorder=3)
+        self.best = [self.moving(ax.axvline(1, **_BEST_EPOCH)) for ax in axes]
+        self.diverged = [self.moving(ax.text(0.5, 0.55, "", transform=ax.transAxes,
+                                             ha="center", va="center", fontsize=11,
+                                             color=PALETTE["vermillion"]))
+                         for ax in axes]
+        self.beyond_range = self.moving(self.loss_ax.text(
+            0.98, 0.97, "", transform=self.loss_ax.transAxes, ha="right", va="top",
+            fontsize=8, color="0.3"))
+        self.title = self.moving(self.figure.suptitle("", fontsize=12))
+        self.legend, self._layout_key = None, None
+        self._layout(1, [("training", _TRAINING), ("validation", _VALIDATION)], titled=True)
+
+    def update(self, history, title: str = "", compare=None, compare_label: str = "other run",
+               epochs: int | None = None, mark_best: bool = False) -> Hashable:
+        """Show ``history``; return the background key (epochs, legend entries, whether titled).
+
+        compare : optional second History whose validation curves are drawn in grey, labelled
+            "``compare_label``: validation".
+        epochs : length of the epoch axis (defaults to the longer run); pass the number of
+            epochs trained for, so that a run that diverged early keeps the same axes.
+        mark_best : draw a vertical line at ``history.best_epoch``.
+        """
+        runs = [history] + ([] if compare is None else [compare])
+        longest = max(len(run.loss) for run in runs)
+        epochs = max(longest, 1) if epochs is None else check_positive_int(epochs, "epochs")
+        if epochs < longest:
+            raise ValueError(f"epochs must be at least the {longest} epochs of the runs shown; "
+                             f"got {epochs}")
+        _set_curves(self.training, history, training=True)
+        _set_curves(self.validation, history, training=False)
+        self.beyond_range.set_text(_beyond_range_note(history.loss + history.val_loss))
+        message = f"diverged at update {history.steps + 1}\n(loss not finite)"
+        for text in self.diverged:
+            text.set_text(message if history.diverged else "")
+        legend = [("training", _TRAINING), ("validation", _VALIDATION)]
+        if compare is not None:
+            _set_curves(self.comparison, compare, training=False)
+            legend.append((f"{compare_label}: validation", _COMPARISON))
+        best = history.best_epoch if mark_best else None
+        if best is not None:
+            for line in self.best:
+                line.set_xdata([best + 1, best + 1])
+            legend.append(("best epoch", _BEST_EPOCH))
+        for lines, shown in ((self.comparison, compare is not None), (self.best, best is not None)):
+            for line in lines:
+                line.set_visible(shown)
+        self.title.set_text(title)
+        return self._layout(epochs, legend, titled=bool(title))
+
+    def _layout(self, epochs: int, legend: list[tuple[str, dict]], titled: bool) -> Hashable:
+        """Set the still parts: epoch axis, legend (label, style) entries and room for a title.
+
+        Returns their key; nothing is changed when it is the key of the parts shown now.
+        """
+        key = (epochs, tuple(label for label, _ in legend), titled)
+        if key == self._layout_key:
+            return key
+        self._layout_key = key
+        for ax in (self.loss_ax, self.accuracy_ax):
+            ax.set_xlim(0.5, epochs + 0.5)
+        if self.legend is not None:
+            self.legend.remove()
+        self.legend = self.figure.legend([Line2D([], [], **style) for _, style in legend],
+                                         key[1], loc="lower center", ncol=4, fontsize=9)
+        self.figure.subplots_adjust(left=0.08, right=0.98, bottom=0.25,
+                                    top=0.88 if titled else 0.96, wspace=0.25)
+        return key
+
+
+class LiveTraining(LearningCurves):
+    """The learning curves of a network trained afresh for every setting of the controls.
+
+    ``run(**settings)`` trains a network and returns its History; ``png(**settings)`` draws
+    it. ``title`` is a format string over the settings' names, such as ``"lr {lr:g}"``.
+    ``epochs`` is the number of epochs ``run`` trains for: the epoch axis keeps that length
+    even when a run diverges early.
+    """
+
+    def __init__(self, run: Callable[..., object], title: str, epochs: int,
+                 page: bool = False):
+        super().__init__(page=page)
+        if not callable(run):
+            raise TypeError(f"run must be a function of the settings; got {type(run).__name__}")
+        self.run, self.title_format = run, str(title)
+        self.epochs = check_positive_int(epochs, "epochs")
+
+    def update(self, **settings) -> Hashable:
+        """Train for ``settings`` and show the run; return the background key."""
+        return super().update(self.run(**settings), title=self.title_format.format(**settings),
+                              epochs=self.epochs)
 
 
 def plot_per_update(panels: Mapping[str, Mapping[str, Sequence[float]]], batch_classes=None,

@@ -7,9 +7,11 @@ from collections.abc import Callable, Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .._validation import check_positive_int
 from ..activations import relu_grad, sigmoid_grad, tanh_grad
 from ..gradient_flow import fixed_batch, get_init_label, gradient_sizes
 from .core import COLORS, get_axes, plot_decision_boundary, plot_gradient_sizes, style_of
+from .live import LiveFigure
 
 LOSS_LEVELS = {"1/8": 1 / 8, "1/6": 1 / 6, "1/4": 1 / 4}
 
@@ -136,17 +138,94 @@ def plot_depth_sweep(sweep, activation: str, init: str, shown_depths=(5, 10, 20,
     return fig
 
 
-def plot_gradient_profile(activation="sigmoid", init="xavier", depth=20, weight_scale=1.0,
-                          residual=False, seeds=range(5), width=32):
-    """Gradient size of every layer of one deep network at initialisation (live explorer)."""
-    X, y = fixed_batch(64, width, 1, seed=0)
-    sizes = gradient_sizes(depth, activation, init, list(seeds), X, y, width, weight_scale,
-                           residual).mean(axis=0)
-    kind = "residual" if residual else "plain"
-    return plot_layer_profiles(
-        {f"{kind} {activation}, {get_init_label(init)} × {weight_scale:g}": sizes},
-        title=f"first/last layer = {sizes[0] / sizes[-1]:.1e}",
-    )
+class GradientProfile(LiveFigure):
+    """Chapter 5's live figure: the gradient size of every layer of one deep network.
+
+    ``png(activation, init, depth, weight_scale, residual)`` draws the mean |dL/dW| of each
+    layer at initialisation, averaged over 5 seeds (``gradient_sizes`` on ``fixed_batch(64,
+    32)``, width 32), for ``depth`` from 2 to ``max_depth``. The axes never change: layer 1
+    (next to the input) is always at the same place and one layer is always as wide, so a
+    constant factor per layer is a straight line of the same slope at every depth, and a
+    deeper network visibly adds layers. The vertical axis spans ``SIZE_RANGE``; sizes beyond
+    it are drawn on its edge as triangles and counted in a note that gives the extreme value.
+    """
+
+    SIZE_RANGE = (1e-40, 1e40)
+    WIDTH = 32
+    SEEDS = tuple(range(5))
+
+    def __init__(self, max_depth: int = 60, page: bool = False):
+        super().__init__(figsize=(6.4, 3.6), page=page)
+        self.max_depth = _check_max_depth(max_depth)
+        self.X, self.y = fixed_batch(64, self.WIDTH, 1, seed=0)
+        self.ax = ax = self.figure.subplots()
+        low, high = self.SIZE_RANGE
+        self.line = self.moving(ax.plot([], [], marker="o", markersize=4, **style_of(0))[0])
+        self.edges, self.notes = {}, {}
+        box = {"boxstyle": "round", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}
+        for side, marker, y, va in (("below", "v", 0.04, "bottom"), ("above", "^", 0.96, "top")):
+            self.edges[side] = self.moving(ax.plot([], [], marker, color=COLORS[3], markersize=7,
+                                                   linestyle="none", clip_on=False)[0])
+            self.notes[side] = self.moving(ax.text(0.02, y, "", transform=ax.transAxes, va=va,
+                                                   color=COLORS[3], fontsize=9, bbox=box,
+                                                   zorder=1.5))
+        ax.axhline(1.0, color="0.5", linewidth=0.8, linestyle=":")
+        ax.set_yscale("log")
+        ax.set(xlim=(0, self.max_depth + 1), ylim=(low, high),
+               xlabel="layer (1 = next to the input)",
+               ylabel="mean $|\\partial L / \\partial W|$ (log)")
+        ax.set_xticks(sorted({1, *range(10, self.max_depth + 1, 10), self.max_depth}))
+        ax.set_yticks(10.0 ** np.arange(np.log10(low), np.log10(high) + 1, 10))
+        ax.minorticks_off()
+        self.title = self.moving(ax.set_title("two\nlines"))  # room for the two-line title
+        self.figure.tight_layout()
+
+    def sizes(self, activation: str, init: str, depth: int, weight_scale: float,
+              residual: bool) -> np.ndarray:
+        """Mean |dL/dW| of each layer, input side first, averaged over the seeds: (depth,)."""
+        depth = check_positive_int(depth, "depth")
+        if not 2 <= depth <= self.max_depth:
+            raise ValueError(f"depth must be between 2 and {self.max_depth}; got {depth}")
+        if not isinstance(residual, bool | np.bool_):
+            raise TypeError(f"residual must be True or False; got {type(residual).__name__}")
+        return gradient_sizes(depth, activation, init, list(self.SEEDS), self.X, self.y,
+                              self.WIDTH, weight_scale, bool(residual)).mean(axis=0)
+
+    def update(self, activation: str, init: str, depth: int, weight_scale: float,
+               residual: bool) -> None:
+        """Show the profile of one network; the background key is None (the axes are fixed)."""
+        sizes = self.sizes(activation, init, depth, weight_scale, residual)
+        low, high = self.SIZE_RANGE
+        layers = np.arange(1, depth + 1)
+        below = sizes < low  # includes 0: a gradient that underflowed
+        above = ~(sizes <= high) & ~below  # includes inf and nan: a gradient that overflowed
+        self.line.set_data(layers, np.where(below, low, np.where(above, high, sizes)))
+        self.line.set_markevery(~(below | above))
+        for side, outside, edge in (("below", below, low), ("above", above, high)):
+            self.edges[side].set_data(layers[outside], np.full(outside.sum(), edge))
+            self.notes[side].set_text(_edge_note(side, edge, sizes[outside]))
+        kind = "residual" if residual else "plain"
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = sizes[0] / sizes[-1]
+        self.title.set_text(f"{kind} {activation}, {get_init_label(init)} × {weight_scale:.3g}, "
+                            f"depth {depth}\nfirst/last layer = {ratio:.1e}")
+
+
+def _edge_note(side: str, edge: float, outside: np.ndarray) -> str:
+    """'▼ 3 layers below 10^-40 (smallest 2.1e-55)' for the sizes ``outside`` the axis; or ''."""
+    if len(outside) == 0:
+        return ""
+    arrow, extreme, value = (("▼", "smallest", outside.min()) if side == "below"
+                             else ("▲", "largest", outside.max()))
+    layers = f"{len(outside)} layer" + ("s" if len(outside) > 1 else "")
+    return f"{arrow} {layers} {side} $10^{{{np.log10(edge):.0f}}}$ ({extreme} {value:.1e})"
+
+
+def _check_max_depth(max_depth) -> int:
+    max_depth = check_positive_int(max_depth, "max_depth")
+    if max_depth < 2:
+        raise ValueError(f"max_depth must be at least 2; got {max_depth}")
+    return max_depth
 
 
 def plot_training_runs(histories: Mapping[str, object], ax=None):

@@ -20,6 +20,7 @@ import io
 from collections import OrderedDict
 from collections.abc import Hashable
 
+from IPython.display import Image as NotebookImage
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -88,3 +89,7 @@ class LiveFigure:
         for artist in sorted(self._moving, key=Artist.get_zorder):
             self.figure.draw_artist(artist)
         return canvas_png(canvas, self.colors)
+
+    def image(self, **values) -> NotebookImage:
+        """The figure for ``values`` as an image that a notebook cell displays."""
+        return NotebookImage(self.png(**values))

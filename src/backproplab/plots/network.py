@@ -1,37 +1,52 @@
 """Network diagrams, and a step-by-step picture of a forward and a backward pass.
 
-:func:`draw_network` draws any small MLP: units as circles in columns, weights
-as lines. Colour shows sign and size on a diverging, colour-blind-safe map
+:class:`NetworkDiagram` draws any small MLP on a matplotlib Axes: units as
+circles in columns, weights as lines. Its artists are made once and then set to
+show values, so a :class:`~backproplab.plots.live.LiveFigure` can redraw only
+what changes. Colour shows sign and size on a diverging, colour-blind-safe map
 (``DIVERGING_CMAP``, PuOr: orange negative, white zero, purple positive), line
 width shows size; both grow with the square root of |value|, so that values
 ten times smaller than the largest still show. Values are written on the units.
 
-:func:`draw_step` draws one frame of a pass recorded by
-``backproplab.stepthrough.record_pass``; :func:`stepthrough_animation` plays
-every frame with a slider and a play button that work on a static page.
+:class:`StepFigure` draws one frame of a pass recorded by
+``backproplab.stepthrough.record_pass``; :class:`PassExplorer` records and
+draws the pass of a chosen sample; :func:`stepthrough_animation` plays every
+frame with a slider and a play button that work on a static page.
 :func:`graph_backward_animation` does the same for reverse mode on a scalar
 computational graph (``backproplab.autograd.Value``), one node at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-import matplotlib.pyplot as plt
+import matplotlib
 import numpy as np
+from IPython.display import Image
+from matplotlib.cm import ScalarMappable
 from matplotlib.colors import FuncNorm
 from matplotlib.patches import Circle
 
 from .._validation import check_positive_int
 from ..autograd import Value, backward_steps, draw_graph, topological_order
+from ..network import Sequential
+from ..stepthrough import PassRecord, record_pass
 from ..widgets import animation
 from .core import DIVERGING_CMAP
+from .live import LiveFigure
 
 NODE_RADIUS = 0.38
 INCHES_PER_UNIT = 0.85
 COLUMN_GAP = 2.8
 ROW_GAP = 1.05
+SIDE_ROOM = 2.1  # layout units right of the output column for a side box
+TITLE_INCHES = 0.4  # strip above the diagram for the step's title
+COLORBAR_INCHES = 0.75  # strip under the diagram for the two colour bars
 _FADED = "0.55"
+_CMAP = matplotlib.colormaps[DIVERGING_CMAP]
+_LABEL_BOX = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none",
+              "alpha": 0.85}
+_SIDE_BOX = {"boxstyle": "round,pad=0.3", "facecolor": "#f2f2f2", "edgecolor": "0.6"}
 
 
 def network_positions(sizes: Sequence[int]) -> list[np.ndarray]:
@@ -49,6 +64,17 @@ def network_positions(sizes: Sequence[int]) -> list[np.ndarray]:
         np.column_stack([np.full(n, c * COLUMN_GAP), ((n - 1) / 2 - np.arange(n)) * ROW_GAP])
         for c, n in enumerate(sizes)
     ]
+
+
+def diagram_limits(sizes: Sequence[int], side_room: bool = False):
+    """(xlim, ylim) of a diagram of layer widths ``sizes``, in layout units.
+
+    There is room above the columns for their titles, under the units for a
+    note, and with ``side_room`` right of the output column for a side box.
+    """
+    half_height = (max(sizes) - 1) / 2 * ROW_GAP
+    right = (len(sizes) - 1) * COLUMN_GAP + (SIDE_ROOM if side_room else 0.6)
+    return (-0.6, right), (-half_height - 0.75, half_height + 1.05)
 
 
 def _format(value: float) -> str:
@@ -97,142 +123,150 @@ def _sqrt_norm(scale: float) -> FuncNorm:
     return FuncNorm((forward, inverse), vmin=-scale, vmax=scale)
 
 
+def _colors(values: np.ndarray, scale: float) -> np.ndarray:
+    """RGBA rows of ``values`` on the diverging map under ``_sqrt_norm(scale)``, clipped."""
+    u = 0.5 + 0.5 * np.sign(values) * np.sqrt(np.minimum(np.abs(values) / scale, 1.0))
+    return _CMAP(u)
+
+
 def _text_color(value: float, scale: float) -> str:
     return "white" if abs(value) > 0.45 * scale else "black"
 
 
-def draw_network(
-    sizes: Sequence[int],
-    ax=None,
-    node_values=None,
-    edge_values=None,
-    node_scale: float | None = None,
-    edge_scale: float | None = None,
-    edge_labels="auto",
-    column_titles: Sequence[str] | None = None,
-    node_notes=None,
-    faded_columns: Sequence[int] = (),
-    faded_layers: Sequence[int] = (),
-    active_columns: Sequence[int] = (),
-    colorbar_labels: tuple[str, str] | None = None,
-    side_text: str | None = None,
-    cmap: str = DIVERGING_CMAP,
-):
-    """Draw an MLP of layer widths ``sizes`` (e.g. [2, 3, 2, 1]); returns the Figure.
+def _still(artist):
+    return artist
 
-    ``node_values``: one entry per column, an array (n_units,) or None (empty
-    circles); values are written on the units and set their colour.
-    ``edge_values``: one entry per Dense layer k = 1..L (list index k - 1), an
-    array (n_{k-1}, n_k) like W or dL/dW, or None (thin grey lines); they set
-    colour and line width. ``node_scale`` / ``edge_scale`` fix the |value|
-    that gets the darkest colour (default: the largest shown), so several
-    frames can share one scale. ``edge_labels`` writes the edge values:
-    True, False, or "auto" (only for layers with at most 4 edges).
-    ``column_titles`` go above the columns; ``node_notes`` (per column, a list
-    of short strings or None) go under the units. Columns in ``faded_columns``
-    show their values in grey without colour; layers in ``faded_layers``
-    (numbers k = 1..L) are drawn as thin grey lines; units of
-    ``active_columns`` get a heavy outline. ``colorbar_labels`` = (units,
-    edges) adds two small colour bars with those captions; ``side_text`` goes
-    in a box right of the output column (for example the target and the loss).
-    A new figure is sized so that one unit of layout is INCHES_PER_UNIT inches.
+
+class NetworkDiagram:
+    """The artists of one diagram of an MLP of layer widths ``sizes`` on ``ax``.
+
+    They are made once; :meth:`show` sets them to show values. ``moving`` is
+    applied to every artist that :meth:`show` changes (pass a LiveFigure's
+    ``moving``; the default leaves them still, for a diagram shown once).
+    Made once and never changed: a thin grey line under every edge and the
+    ``column_titles`` (strings, one per column) above the columns.
+    ``edge_labels`` decides which layers write their edge values: True,
+    False, or "auto" (only layers with at most 4 edges). With ``side_room``
+    the axes leave room right of the output column (see ``side_anchor``).
+    The axes get the limits of :func:`diagram_limits`, equal aspect, no axis.
     """
-    positions = network_positions(sizes)
-    sizes = [len(p) for p in positions]
-    n_layers = len(sizes) - 1
-    node_values = _checked_list(node_values, [(n,) for n in sizes], "node_values")
-    edge_values = _checked_list(
-        edge_values, [(sizes[k], sizes[k + 1]) for k in range(n_layers)], "edge_values"
-    )
-    if edge_labels not in (True, False, "auto"):
-        raise ValueError(f"edge_labels must be True, False or 'auto'; got {edge_labels!r}")
-    node_scale = node_scale or _scale(
-        [v for c, v in enumerate(node_values) if c not in faded_columns]
-    )
-    edge_scale = edge_scale or _scale(
-        [v for k, v in enumerate(edge_values, 1) if k not in faded_layers]
-    )
-    node_norm, edge_norm = _sqrt_norm(node_scale), _sqrt_norm(edge_scale)
-    colormap = plt.get_cmap(cmap)
 
-    half_height = (max(sizes) - 1) / 2 * ROW_GAP
-    xlim = (-0.6, n_layers * COLUMN_GAP + (2.1 if side_text else 0.6))
-    ylim = (-half_height - 0.75, half_height + 1.05)
-    if ax is None:
-        width, height = xlim[1] - xlim[0], ylim[1] - ylim[0]
-        extra = 0.7 if colorbar_labels else 0.1
-        fig_height = height * INCHES_PER_UNIT + extra
-        fig = plt.figure(figsize=(width * INCHES_PER_UNIT, fig_height))
-        ax = fig.add_axes((0.0, extra / fig_height, 1.0, 1.0 - extra / fig_height))
-    else:
-        fig = ax.figure
-
-    for k in range(1, n_layers + 1):
-        values, faded = edge_values[k - 1], k in faded_layers
-        label = edge_labels is True or (edge_labels == "auto" and values is not None
-                                        and values.size <= 4)
-        for i, start in enumerate(positions[k - 1]):
-            for j, end in enumerate(positions[k]):
-                ax.plot(*zip(start, end, strict=True), color="0.85", linewidth=0.6, zorder=1)
-                if values is None or faded:
-                    continue
-                v = values[i, j]
-                ax.plot(*zip(start, end, strict=True), color=colormap(edge_norm(v)),
-                        linewidth=0.5 + 5.0 * min(abs(v) / edge_scale, 1.0) ** 0.5,
-                        solid_capstyle="round", zorder=2)
-                if label and not faded:
-                    # near the target, where the labels of one target are evenly spaced
-                    t = sizes[k - 1] / (sizes[k - 1] + 1)
-                    x, y = (1 - t) * start + t * end
-                    ax.text(x, y, _format(v), fontsize=8, ha="center", va="center", zorder=4,
-                            bbox={"boxstyle": "round,pad=0.15", "facecolor": "white",
-                                  "edgecolor": "none", "alpha": 0.85})
-
-    for c, centres in enumerate(positions):
-        values, faded = node_values[c], c in faded_columns
-        notes = node_notes[c] if node_notes is not None else None
-        for u, (x, y) in enumerate(centres):
-            fill, color = "white", "black"
-            if values is not None and not faded:
-                fill = colormap(node_norm(values[u]))
-                color = _text_color(values[u], node_scale)
-            ax.add_patch(Circle((x, y), NODE_RADIUS, facecolor=fill, zorder=3,
-                                edgecolor="black" if c in active_columns else "0.35",
-                                linewidth=2.4 if c in active_columns else 0.9))
-            if values is not None:
-                ax.text(x, y, _format(values[u]), ha="center", va="center", zorder=5,
-                        fontsize=9, color=_FADED if faded else color)
-            if notes is not None and notes[u]:
-                ax.text(x, y - NODE_RADIUS - 0.06, notes[u], ha="center", va="top", fontsize=7.5,
-                        color="0.25", zorder=5)
+    def __init__(self, ax, sizes: Sequence[int], moving: Callable = _still,
+                 column_titles: Sequence[str] | None = None, edge_labels="auto",
+                 side_room: bool = False):
+        if edge_labels not in (True, False, "auto"):
+            raise ValueError(f"edge_labels must be True, False or 'auto'; got {edge_labels!r}")
+        self.positions = network_positions(sizes)
+        self.sizes = tuple(len(p) for p in self.positions)
+        self.ax = ax
+        n_layers = len(self.sizes) - 1
+        xlim, ylim = diagram_limits(self.sizes, side_room)
+        ax.set(xlim=xlim, ylim=ylim, aspect="equal")
+        ax.set_axis_off()
+        self.title_y = (max(self.sizes) - 1) / 2 * ROW_GAP + NODE_RADIUS + 0.12
+        self.side_anchor = (n_layers * COLUMN_GAP + NODE_RADIUS + 0.25, 0.0)
+        self.edges, self.edge_texts = [], []
+        for k in range(1, n_layers + 1):
+            labelled = edge_labels is True or (
+                edge_labels == "auto" and self.sizes[k - 1] * self.sizes[k] <= 4)
+            lines, texts = self._build_layer(k, moving, labelled)
+            self.edges.append(lines)
+            self.edge_texts.append(texts)
+        self.circles, self.values, self.notes = [], [], []
+        for centres in self.positions:
+            self.circles.append([moving(ax.add_patch(Circle((x, y), NODE_RADIUS, zorder=3)))
+                                 for x, y in centres])
+            self.values.append([moving(ax.text(x, y, "", ha="center", va="center", zorder=5,
+                                               fontsize=9)) for x, y in centres])
+            self.notes.append([moving(ax.text(x, y - NODE_RADIUS - 0.06, "", ha="center",
+                                              va="top", fontsize=7.5, color="0.25", zorder=5))
+                               for x, y in centres])
         if column_titles is not None:
-            top = centres[:, 1].max() + NODE_RADIUS + 0.12
-            ax.text(centres[0, 0], max(top, (max(sizes) - 1) / 2 * ROW_GAP + NODE_RADIUS + 0.12),
-                    column_titles[c], ha="center", va="bottom", fontsize=10)
+            for centres, title in zip(self.positions, column_titles, strict=True):
+                ax.text(centres[0, 0], self.title_y, title, ha="center", va="bottom", fontsize=10)
 
-    if side_text:
-        ax.text(n_layers * COLUMN_GAP + NODE_RADIUS + 0.25, 0, side_text, ha="left", va="center",
-                fontsize=10, zorder=5, bbox={"boxstyle": "round,pad=0.3", "facecolor": "#f2f2f2",
-                                            "edgecolor": "0.6"})
-    ax.set_xlim(*xlim)
-    ax.set_ylim(*ylim)
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-    if colorbar_labels is not None:
-        _colorbars(fig, ax, colormap, (node_norm, edge_norm), colorbar_labels)
-    return fig
+    def _build_layer(self, k: int, moving: Callable, labelled: bool):
+        """Layer ``k``'s coloured edge lines and (if ``labelled``) value labels, both (n, m)."""
+        lines, texts = [], []
+        n_in = self.sizes[k - 1]
+        t = n_in / (n_in + 1)  # labels near the target, where one target's labels spread evenly
+        for start in self.positions[k - 1]:
+            line_row, text_row = [], []
+            for end in self.positions[k]:
+                xs, ys = zip(start, end, strict=True)
+                self.ax.plot(xs, ys, color="0.85", linewidth=0.6, zorder=1)
+                line_row.append(moving(self.ax.plot(xs, ys, solid_capstyle="round",
+                                                    zorder=2)[0]))
+                if labelled:
+                    x, y = (1 - t) * start + t * end
+                    text_row.append(moving(self.ax.text(x, y, "", fontsize=8, ha="center",
+                                                        va="center", zorder=4,
+                                                        bbox=_LABEL_BOX)))
+            lines.append(line_row)
+            texts.append(text_row)
+        return lines, texts
 
+    def show(self, node_values=None, edge_values=None, node_scale: float | None = None,
+             edge_scale: float | None = None, notes=None, faded_columns: Sequence[int] = (),
+             faded_layers: Sequence[int] = (), active_columns: Sequence[int] = ()) -> None:
+        """Set every changing artist to show these values.
 
-def _colorbars(fig, ax, colormap, norms, labels) -> None:
-    """Two small horizontal colour bars under ``ax``: units (left) and edges (right)."""
-    for left, norm, label in zip((0.08, 0.56), norms, labels, strict=True):
-        cax = ax.inset_axes((left, -0.07, 0.36, 0.035))
-        bar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=colormap), cax=cax,
-                           orientation="horizontal")
-        bar.set_ticks([norm.vmin, 0.0, norm.vmax])
-        bar.set_ticklabels([_format(norm.vmin), "0", _format(norm.vmax)])
-        bar.ax.tick_params(labelsize=8, length=2)
-        bar.set_label(label, fontsize=9, labelpad=1)
+        ``node_values``: one entry per column, an array (n_units,) or None (empty
+        circles); values are written on the units and set their colour.
+        ``edge_values``: one entry per Dense layer k = 1..L (list index k - 1),
+        an array (n_{k-1}, n_k) like W or dL/dW, or None (grey lines only); they
+        set colour and line width. ``node_scale`` / ``edge_scale`` fix the
+        |value| that gets the darkest colour (default: the largest shown);
+        larger values get the darkest colour too. ``notes`` (per column, a list
+        of short strings or None) go under the units. Columns in
+        ``faded_columns`` show their values in grey without colour; layers in
+        ``faded_layers`` (numbers k = 1..L) show grey lines only; units of
+        ``active_columns`` get a heavy outline.
+        """
+        sizes, n_layers = self.sizes, len(self.sizes) - 1
+        node_values = _checked_list(node_values, [(n,) for n in sizes], "node_values")
+        edge_values = _checked_list(
+            edge_values, [(sizes[k], sizes[k + 1]) for k in range(n_layers)], "edge_values")
+        notes = [None] * len(sizes) if notes is None else list(notes)
+        if len(notes) != len(sizes):
+            raise ValueError(f"notes must have {len(sizes)} entries; got {len(notes)}")
+        for c, column in enumerate(notes):
+            if column is not None and len(column) != sizes[c]:
+                raise ValueError(f"notes[{c}] must have {sizes[c]} strings; got {len(column)}")
+        node_scale = node_scale or _scale(
+            [v for c, v in enumerate(node_values) if c not in faded_columns])
+        edge_scale = edge_scale or _scale(
+            [v for k, v in enumerate(edge_values, 1) if k not in faded_layers])
+        for k, values in enumerate(edge_values, 1):
+            self._show_layer(k - 1, None if k in faded_layers else values, edge_scale)
+        for c, values in enumerate(node_values):
+            self._show_column(c, values, node_scale, c in faded_columns, c in active_columns,
+                              notes[c])
+
+    def _show_layer(self, index: int, values, scale: float) -> None:
+        lines, texts = self.edges[index], self.edge_texts[index]
+        colors = None if values is None else _colors(values, scale)
+        for i, j in np.ndindex(len(lines), len(lines[0])):
+            lines[i][j].set_visible(values is not None)
+            if values is not None:
+                v = values[i, j]
+                lines[i][j].set(color=colors[i, j],
+                                linewidth=0.5 + 5.0 * min(abs(v) / scale, 1.0) ** 0.5)
+            if texts[i]:
+                texts[i][j].set_text("" if values is None else _format(values[i, j]))
+
+    def _show_column(self, c: int, values, scale: float, faded: bool, active: bool,
+                     notes) -> None:
+        colored = values is not None and not faded
+        fills = _colors(values, scale) if colored else ["white"] * self.sizes[c]
+        for u, (circle, text, note) in enumerate(
+                zip(self.circles[c], self.values[c], self.notes[c], strict=True)):
+            circle.set(facecolor=fills[u], edgecolor="black" if active else "0.35",
+                       linewidth=2.4 if active else 0.9)
+            color = _text_color(values[u], scale) if colored else "black"
+            text.set(text="" if values is None else _format(values[u]),
+                     color=_FADED if faded else color)
+            note.set_text(notes[u] if notes is not None and notes[u] else "")
 
 
 def _phase_scales(record):
@@ -250,56 +284,163 @@ def _column_names(n_columns: int) -> list[str]:
     return ["input", *hidden, "output"]
 
 
-def draw_step(record, index: int, ax=None):
-    """Draw frame ``index`` of a recorded pass (``stepthrough.record_pass``); returns the Figure.
-
-    Forward steps colour the units by their activations and the edges by the
-    weights (the layer in use is drawn solid, the others faint). Backward
-    steps colour the units by gradients (dL/da, delta) and replace each
-    layer's weights by its weight gradients once computed; values from the
-    forward pass stay written, in grey. Under each unit: its bias (forward) or
-    bias gradient (backward). Every frame of one record shares its colour scales.
-    """
-    frame = record.frame(index)
-    step, L = frame.step, record.n_layers
-    forward = step.phase == "forward"
-    unit_fwd, unit_bwd, w_scale, g_scale = _phase_scales(record)
-    states = frame.columns
-    faded_columns = [c for c, s in enumerate(states) if s is not None and s.phase != step.phase]
-    if forward:
-        faded_layers, edge_scale, edges_label = [], w_scale, "weights $W$"
-    else:
-        faded_layers = [k for k in range(1, L + 1) if not frame.edge_is_grad[k - 1]]
-        edge_scale, edges_label = g_scale, r"weight gradients $\partial L/\partial W$"
-    titles = [
-        name + ("" if s is None else "\n" + s.symbol)
-        for name, s in zip(_column_names(L + 1), states, strict=True)
-    ]
-    notes = [None] + [
-        [("∂L/∂b " if is_grad else "b ") + _format(v) for v in biases]
-        for biases, is_grad in zip(frame.biases, frame.edge_is_grad, strict=True)
-    ]
-    fig = draw_network(
-        record.sizes, ax=ax,
-        node_values=[None if s is None else s.values for s in states],
-        edge_values=frame.edges, node_scale=unit_fwd if forward else unit_bwd,
-        edge_scale=edge_scale, column_titles=titles, node_notes=notes,
-        faded_columns=faded_columns, faded_layers=faded_layers,
-        active_columns=[step.column] if step.kind != "loss" else [],
-        colorbar_labels=("unit values" if forward else "unit gradients", edges_label),
-        side_text=_target_and_loss(record, frame),
-    )
-    ax = fig.axes[0]
-    ax.set_title(f"{step.phase} {index + 1}/{len(record.steps)}:   {step.title}", fontsize=12,
-                 loc="left")
-    return fig
-
-
 def _target_and_loss(record, frame) -> str:
     lines = ["y = " + ", ".join(f"{v:.4g}" for v in record.y)]
     if frame.loss is not None:
         lines.append(f"L = {frame.loss:.4g}")
     return "\n".join(lines)
+
+
+def _bias_notes(frame) -> list:
+    """Per column, the notes under its units: each bias, or its gradient once computed."""
+    return [None] + [
+        [("∂L/∂b " if is_grad else "b ") + _format(v) for v in biases]
+        for biases, is_grad in zip(frame.biases, frame.edge_is_grad, strict=True)
+    ]
+
+
+def check_record(record, name: str = "record") -> PassRecord:
+    """``record`` if it is a PassRecord, else a TypeError naming ``name``."""
+    if not isinstance(record, PassRecord):
+        raise TypeError(f"{name} must be a PassRecord from stepthrough.record_pass; "
+                        f"got {type(record).__name__}")
+    return record
+
+
+
+class StepFigure(LiveFigure):
+    """One step of a recorded pass through an MLP of layer widths ``sizes``, on its diagram.
+
+    ``png(record=..., step=...)`` draws frame ``step`` (0-based) of a PassRecord
+    from ``stepthrough.record_pass`` of a network of these widths. Forward steps
+    colour the units by their activations and the edges by the weights.
+    Backward steps colour the units by gradients (dL/da, delta) and replace each
+    layer's weights by its weight gradients once computed (the other layers
+    turn grey); values from the forward pass stay written, in grey. Under each
+    unit: its bias (forward) or bias gradient (backward). Every frame of one
+    record shares its colour scales, shown on two colour bars. Still: the grey
+    edges, the column names and the colour bars with their captions, which name
+    the phase (the background key); everything else moves.
+    """
+
+    def __init__(self, sizes: Sequence[int], page: bool = False):
+        self.sizes = tuple(len(p) for p in network_positions(sizes))
+        xlim, ylim = diagram_limits(self.sizes, side_room=True)
+        width = (xlim[1] - xlim[0]) * INCHES_PER_UNIT
+        diagram = (ylim[1] - ylim[0]) * INCHES_PER_UNIT
+        height = diagram + TITLE_INCHES + COLORBAR_INCHES
+        super().__init__(figsize=(width, height), page=page)
+        ax = self.figure.add_axes((0.0, COLORBAR_INCHES / height, 1.0, diagram / height))
+        self.diagram = NetworkDiagram(ax, self.sizes, self.moving, side_room=True)
+        for c, name in enumerate(_column_names(len(self.sizes))):
+            ax.annotate(name, (c * COLUMN_GAP, self.diagram.title_y), xytext=(0, 15),
+                        textcoords="offset points", ha="center", va="bottom", fontsize=10)
+        self.symbols = [self.moving(ax.text(c * COLUMN_GAP, self.diagram.title_y, "",
+                                            ha="center", va="bottom", fontsize=10))
+                        for c in range(len(self.sizes))]
+        self.side = self.moving(ax.text(*self.diagram.side_anchor, "", ha="left", va="center",
+                                        fontsize=10, zorder=5, bbox=_SIDE_BOX))
+        self.title = self.moving(self.figure.text(0.01, 1 - 0.08 / height, "", ha="left",
+                                                  va="top", fontsize=12))
+        bar_height = 0.1 / height
+        self.bars = [_ColorBar(self.figure, (left, 0.5 / height, 0.36, bar_height), self.moving)
+                     for left in (0.08, 0.56)]
+
+    def update(self, record, step: int) -> str:
+        """Show frame ``step`` of ``record``; the background key is the step's phase."""
+        check_record(record)
+        if record.sizes != self.sizes:
+            raise ValueError(f"record must be a pass through a network of widths {self.sizes}; "
+                             f"got widths {record.sizes}")
+        if isinstance(step, bool) or not isinstance(step, int | np.integer):
+            raise TypeError(f"step must be an integer; got {type(step).__name__}")
+        if not 0 <= step < len(record.steps):
+            raise ValueError(f"step must be in [0, {len(record.steps) - 1}]; got {step}")
+        frame = record.frame(int(step))
+        current, L = frame.step, record.n_layers
+        forward = current.phase == "forward"
+        unit_fwd, unit_bwd, w_scale, g_scale = _phase_scales(record)
+        states = frame.columns
+        if forward:
+            faded_layers, edge_scale, edges_label = [], w_scale, "weights $W$"
+        else:
+            faded_layers = [k for k in range(1, L + 1) if not frame.edge_is_grad[k - 1]]
+            edge_scale, edges_label = g_scale, r"weight gradients $\partial L/\partial W$"
+        node_scale = unit_fwd if forward else unit_bwd
+        self.diagram.show(
+            node_values=[None if s is None else s.values for s in states],
+            edge_values=frame.edges, node_scale=node_scale, edge_scale=edge_scale,
+            notes=_bias_notes(frame),
+            faded_columns=[c for c, s in enumerate(states)
+                           if s is not None and s.phase != current.phase],
+            faded_layers=faded_layers,
+            active_columns=[current.column] if current.kind != "loss" else [],
+        )
+        for text, state in zip(self.symbols, states, strict=True):
+            text.set_text("" if state is None else state.symbol)
+        self.side.set_text(_target_and_loss(record, frame))
+        self.title.set_text(f"{current.phase} {step + 1}/{len(record.steps)}:   {current.title}")
+        self.bars[0].show(node_scale, "unit values" if forward else "unit gradients")
+        self.bars[1].show(edge_scale, edges_label)
+        return current.phase
+
+
+class _ColorBar:
+    """A horizontal colour bar of the square-root norm at ``rect`` (figure fraction).
+
+    The bar, its middle label "0" and its caption are still (a caption names a
+    phase: change the background key with it); the end labels (±scale) move.
+    The norm's shape does not depend on its scale, so one drawing of the bar
+    serves every scale.
+    """
+
+    def __init__(self, figure, rect, moving: Callable):
+        cax = figure.add_axes(rect)
+        bar = figure.colorbar(ScalarMappable(norm=_sqrt_norm(1.0), cmap=DIVERGING_CMAP),
+                              cax=cax, orientation="horizontal")
+        bar.set_ticks([-1.0, 0.0, 1.0], labels=["", "", ""])
+        cax.tick_params(length=2)
+
+        def label(x, text, dy):
+            return cax.annotate(text, (x, 0), xycoords="axes fraction", xytext=(0, dy),
+                                textcoords="offset points", ha="center", va="top",
+                                fontsize=9 if dy < -10 else 8)
+
+        label(0.5, "0", -5)
+        self.low, self.high = moving(label(0, "", -5)), moving(label(1, "", -5))
+        self.caption = label(0.5, "", -16)
+
+    def show(self, scale: float, caption: str) -> None:
+        """Write ±``scale`` at the ends and set the (still) ``caption``."""
+        self.low.set_text(_format(-scale))
+        self.high.set_text(_format(scale))
+        self.caption.set_text(caption)
+
+
+class PassExplorer(StepFigure):
+    """:class:`StepFigure` of ``model``'s pass for a sample chosen with the controls.
+
+    ``model`` is a Sequential of Dense and Activation layers (what ``MLP``
+    builds) with two inputs and one output. ``png(x1=..., x2=..., target=...,
+    step=...)`` records the pass of the sample (x1, x2) with that target under
+    ``loss`` (``stepthrough.record_pass``; it leaves the sample's gradients in
+    ``model.grads``) and draws frame ``step``.
+    """
+
+    def __init__(self, model, loss="half_mse", page: bool = False):
+        if not isinstance(model, Sequential):
+            raise TypeError(f"model must be a Sequential (for example from MLP); "
+                            f"got {type(model).__name__}")
+        dense = model.dense_layers()
+        sizes = (dense[0].n_in, *(layer.n_out for layer in dense)) if dense else ()
+        if len(sizes) < 2 or sizes[0] != 2 or sizes[-1] != 1:
+            raise ValueError(f"model must have two inputs and one output; got widths {sizes}")
+        super().__init__(sizes, page=page)
+        self.model, self.loss = model, loss
+
+    def update(self, x1: float, x2: float, target: float, step: int) -> str:
+        record = record_pass(self.model, [x1, x2], target, self.loss)
+        return super().update(record, step)
 
 
 def describe_step(record, index: int) -> str:
@@ -319,16 +460,25 @@ def describe_step(record, index: int) -> str:
     return " ".join(parts)
 
 
-def stepthrough_animation(record, interval_ms: int = 1500, dpi: int = 72):
-    """Every frame of ``record`` with a play button and a slider (works on a static page)."""
+def step_image(record, step: int) -> Image:
+    """Frame ``step`` of ``record`` (a :class:`StepFigure`) as an image for a notebook cell."""
+    return StepFigure(check_record(record).sizes).image(record=record, step=step)
+
+
+def stepthrough_animation(record, interval_ms: int = 1500):
+    """Every frame of ``record`` with a play button and a slider (works on a static page).
+
+    The frames are one :class:`StepFigure` at page resolution, drawn step by step.
+    """
+    check_record(record)
     check_positive_int(interval_ms, "interval_ms")
     n = len(record.steps)
+    figure = StepFigure(record.sizes, page=True)
     return animation(
-        [draw_step(record, i) for i in range(n)],
+        [figure.png(record=record, step=i) for i in range(n)],
         alt=[describe_step(record, i) for i in range(n)],
         frame_labels=[f"{i + 1} {s.phase}" for i, s in enumerate(record.steps)],
         interval_ms=interval_ms,
-        dpi=dpi,
     )
 
 

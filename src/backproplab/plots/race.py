@@ -4,17 +4,19 @@ and optimizers training a network.
 
 from __future__ import annotations
 
-import io
-from collections.abc import Mapping, Sequence
+import numbers
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping, Sequence
+from typing import NamedTuple
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-from PIL import Image
 
-from ..race import losses_at
-from ..widgets import FRAME_DPI
+from .._validation import check_choice, check_positive, check_positive_int
+from ..race import losses_at, race
 from .core import get_axes, style_of
+from .live import LiveFigure
 
 OPTIMIZER_LABELS = {
     "sgd": "SGD",
@@ -27,7 +29,9 @@ OPTIMIZER_LABELS = {
     "adamw": "AdamW",
 }
 _ADAMW_STYLE = {"color": "0.45", "linestyle": (0, (6, 2, 1, 2))}
-DISPLAY_FLOOR = 1e-14  # smaller losses are drawn at this level
+DISPLAY_FLOOR = 1e-14  # smaller losses are drawn at this level, the bottom of the loss axis
+LOSS_HEADROOM = 1e4  # the loss axis ends this many times above the loss at the start
+MAX_KEPT_RACES = 64  # races a LiveRace keeps, one per (surface, scale) setting
 
 
 def optimizer_style(name: str) -> dict:
@@ -52,121 +56,171 @@ def _plain_log_ticks(value, _position) -> str:
     return f"{value:.0e}".replace("e+0", "e").replace("e-0", "e-").replace("1e0", "1")
 
 
-def canvas_png(canvas, colors: int = 64) -> bytes:
-    """What an Agg ``canvas`` holds now, as a PNG with a palette of ``colors`` colours (line
-    art loses nothing visible, and the file is several times smaller)."""
-    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
-    buffer = io.BytesIO()
-    quantized = image.convert("RGB").quantize(colors=colors, method=Image.Quantize.FASTOCTREE)
-    quantized.save(buffer, format="PNG")
-    return buffer.getvalue()
+class _Course(NamedTuple):
+    """The still parts of one surface in a race figure and the limits of both panels."""
+
+    artists: list
+    extent: tuple[float, float, float, float]
+    loss_range: tuple[float, float]
 
 
-class _RaceDrawing:
-    """One figure for a race: contours and paths on the left, loss per step on the right.
+class RaceFigure(LiveFigure):
+    """The race: contours and paths (left), loss per step (right), optimizers in a legend.
 
-    ``show(step)`` redraws the paths and curves up to ``step`` in place, so a sequence of
-    frames costs one figure. The layout is fixed (no tight bounding box) so that every frame
-    has the same size and drawing one is cheap.
+    ``courses`` maps a name to (surface, start (2,)), the surfaces the figure can show and
+    where their races begin; ``optimizers`` names the racers in legend order; the step axis
+    runs from 0 to ``steps``. ``png(course=..., paths=..., lrs=..., step=..., title=...)``
+    shows ``paths`` ``{optimizer: OptimizerPath}`` (from ``race.race`` on that course, at the
+    learning rates ``lrs`` ``{optimizer: lr}``) up to ``step``. Both panels' axes are fixed
+    per course: the loss axis runs from below DISPLAY_FLOOR to LOSS_HEADROOM times the loss at the
+    start, so a run that blows up leaves the top (and its legend entry says it diverged).
     """
 
-    def __init__(self, surface, paths, lrs, title: str):
-        self.paths, self.lrs = paths, lrs
-        self.fig, (self.ax, self.loss_ax) = plt.subplots(
-            1, 2, figsize=(9.8, 3.6), width_ratios=[1, 1.15]
-        )
-        self.fig.subplots_adjust(left=0.085, right=0.785, bottom=0.15, top=0.9, wspace=0.3)
-        xmin, xmax, ymin, ymax = surface.extent
-        xs, ys = np.linspace(xmin, xmax, 160), np.linspace(ymin, ymax, 160)
-        values = surface.value_grid(xs, ys)
-        self.ax.contour(xs, ys, values, levels=_contour_levels(values), colors="0.75",
-                        linewidths=0.7)
-        if surface.minimum is not None:
-            self.ax.plot(*surface.minimum, marker="*", color="0.2", markersize=11, linestyle="")
-        start = next(iter(paths.values())).points[0]
-        self.ax.plot(*start, marker="o", color="0.2", markersize=5, linestyle="")
-        self.ax.set(xlim=(xmin, xmax), ylim=(ymin, ymax), xlabel="$x$", ylabel="$y$")
-        self.ax.set_title(title)
-        self.ax.grid(False)
+    def __init__(self, courses: Mapping[str, tuple], optimizers: Sequence[str], steps: int,
+                 page: bool = False):
+        super().__init__(figsize=(9.8, 3.6), page=page)
+        self.optimizers = list(optimizers)
+        self.steps = check_positive_int(steps, "steps")
+        self.ax, self.loss_ax = self.figure.subplots(1, 2, width_ratios=[1, 1.15])
+        self.courses = {name: self._draw_course(surface, start)
+                        for name, (surface, start) in courses.items()}
         self.lines, self.heads, self.curves = [], [], []
-        for name in paths:
+        for name in self.optimizers:
             style = optimizer_style(name)
             (line,) = self.ax.plot([], [], linewidth=1.4, **style)
             (head,) = self.ax.plot([], [], marker="o", markersize=4, color=style["color"])
-            (curve,) = self.loss_ax.plot([], [], linewidth=1.4, label=self._label(name, 0), **style)
-            self.lines.append(line)
-            self.heads.append(head)
-            self.curves.append(curve)
-        self._set_loss_axes()
+            (curve,) = self.loss_ax.plot([], [], linewidth=1.4, label=label_of(name), **style)
+            self.lines.append(self.moving(line))
+            self.heads.append(self.moving(head))
+            self.curves.append(self.moving(curve))
+        self.title = self.moving(self.ax.set_title(" "))
+        self.ax.set(xlabel="$x$", ylabel="$y$")
+        self.ax.grid(False)
+        self._build_loss_axes()
+        self.figure.subplots_adjust(left=0.085, right=0.725, bottom=0.15, top=0.9, wspace=0.3)
 
-    def _set_loss_axes(self) -> None:
-        losses = np.concatenate([p.losses for p in self.paths.values()])
-        steps = max(len(p.losses) for p in self.paths.values()) - 1
-        low = max(float(losses.min()), DISPLAY_FLOOR)
+    def _draw_course(self, surface, start) -> _Course:
+        xmin, xmax, ymin, ymax = surface.extent
+        xs, ys = np.linspace(xmin, xmax, 160), np.linspace(ymin, ymax, 160)
+        values = surface.value_grid(xs, ys)
+        artists = [self.ax.contour(xs, ys, values, levels=_contour_levels(values),
+                                   colors="0.75", linewidths=0.7)]
+        if surface.minimum is not None:
+            artists += self.ax.plot(*surface.minimum, marker="*", color="0.2", markersize=11,
+                                    linestyle="")
+        artists += self.ax.plot(*start, marker="o", color="0.2", markersize=5, linestyle="")
+        start_loss = surface.f(np.asarray(start, dtype=np.float64))
+        top = max(start_loss, DISPLAY_FLOOR) * LOSS_HEADROOM
+        return _Course(artists, surface.extent, (DISPLAY_FLOOR / 3, top))
+
+    def _build_loss_axes(self) -> None:
         ax = self.loss_ax
-        ax.set(xscale="symlog", yscale="log", xlim=(0, steps), ylim=(low / 3, losses.max() * 30),
+        ax.set(xscale="symlog", yscale="log", xlim=(0, self.steps),
                xlabel="step (log scale beyond 1)", ylabel="loss (log scale)")
         ax.yaxis.set_major_locator(LogLocator(numticks=6))
         ax.yaxis.set_minor_formatter(NullFormatter())
         ax.yaxis.set_major_formatter(FuncFormatter(_plain_log_ticks))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        self.loss_title = self.moving(ax.set_title(" "))
+        self._build_legend(ax)
+
+    def _build_legend(self, ax) -> None:
+        """The optimizers' names and line styles (still: a legend is slow to lay out), and a
+        column beside them with each one's learning rate and whether it has diverged."""
         self.legend = ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9,
-                                handlelength=2.4)
+                                handlelength=2.4, frameon=False)
+        names = self.legend.get_texts()
+        renderer = self.figure.canvas.get_renderer()
+        widest = max(names, key=lambda text: text.get_window_extent(renderer).width)
+        # x: just right of the widest name; y: the middle of the entry's own name
+        self.rates = [self.moving(ax.annotate("", xy=(1, 0.5), xycoords=(widest, name),
+                                              xytext=(8, 0), textcoords="offset points",
+                                              va="center", fontsize=9))
+                      for name in names]
 
-    def _label(self, name: str, step: int) -> str:
-        path = self.paths[name]
-        text = f"{label_of(name)}, lr {self.lrs[name]:.2g}"
-        return text + (" (diverged)" if path.diverged and step >= path.stopped_at else "")
+    def _show_course(self, name: str) -> None:
+        """Show the still parts of course ``name`` and set both panels' limits for it."""
+        for other, course in self.courses.items():
+            for artist in course.artists:
+                artist.set_visible(other == name)
+        course = self.courses[name]
+        self.ax.set(xlim=course.extent[:2], ylim=course.extent[2:])
+        self.loss_ax.set_ylim(course.loss_range)
 
-    def frames(self, steps: Sequence[int], dpi: int) -> list[bytes]:
-        """PNG frames at each of ``steps``: the static parts are drawn once and kept as a
-        background, and each frame redraws only the paths, curves, legend and title."""
-        moving = [*self.lines, *self.heads, *self.curves, self.legend, self.loss_ax.title]
-        for artist in moving:
-            artist.set_animated(True)
-        self.fig.set_dpi(dpi)
-        canvas = self.fig.canvas
-        canvas.draw()
-        background = canvas.copy_from_bbox(self.fig.bbox)
-        frames = []
-        for step in steps:
-            self.show(step)
-            canvas.restore_region(background)
-            for artist in moving:
-                self.fig.draw_artist(artist)
-            frames.append(canvas_png(canvas))
-        return frames
-
-    def show(self, step: int) -> None:
-        for i, (name, path) in enumerate(self.paths.items()):
+    def update(self, course: str, paths: Mapping, lrs: Mapping[str, float], step: int,
+               title: str) -> Hashable:
+        check_choice(course, "course", self.courses)
+        if list(paths) != self.optimizers:
+            raise ValueError(f"paths must hold one path per optimizer, {self.optimizers}; "
+                             f"got {list(paths)}")
+        if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
+            raise ValueError(f"step must be a whole number >= 0; got {step!r}")
+        self._show_course(course)
+        for i, (name, path) in enumerate(paths.items()):
             k = min(step, len(path.points) - 1)
             self.lines[i].set_data(path.points[: k + 1, 0], path.points[: k + 1, 1])
             self.heads[i].set_data(path.points[k : k + 1, 0], path.points[k : k + 1, 1])
-            shown = np.maximum(path.losses[: k + 1], DISPLAY_FLOOR)
-            self.curves[i].set_data(np.arange(k + 1), shown)
-            self.legend.get_texts()[i].set_text(self._label(name, step))
-        self.loss_ax.set_title(f"loss after {step} steps")
+            self.curves[i].set_data(np.arange(k + 1),
+                                    np.maximum(path.losses[: k + 1], DISPLAY_FLOOR))
+            gone = path.diverged and step >= path.stopped_at
+            self.rates[i].set_text(f"lr {lrs[name]:.2g}" + (" (diverged)" if gone else ""))
+        self.title.set_text(title)
+        self.loss_title.set_text(f"loss after {step} steps")
+        return course
 
 
-def plot_race(surface, paths, lrs, step: int | None = None, title: str | None = None):
-    """The race at ``step`` (default: the end): paths (left) and loss per step (right).
+class LiveRace(RaceFigure):
+    """The race run on demand, for a live kernel: ``png(surface=..., scale=..., steps=...)``.
 
-    paths: ``{optimizer name: OptimizerPath}`` from ``race.race``; lrs: the learning rates
-    they used, ``{name: lr}``. Returns the Figure.
+    ``courses`` maps a surface's name to (surface, start (2,)) as for ``RaceFigure``;
+    ``tuned`` maps the same names to the learning rates ``{optimizer: lr}`` that ``scale``
+    multiplies; ``steps`` may run up to ``max_steps``, where the step axis ends. A setting's
+    race is kept: a run of n steps is the first n steps of any longer run, so shortening a
+    race, or coming back to one, costs no new run.
     """
-    drawing = _RaceDrawing(surface, paths, lrs, title or surface.name)
-    last = max(len(p.losses) for p in paths.values()) - 1
-    drawing.show(last if step is None else step)
-    return drawing.fig
+
+    def __init__(self, courses: Mapping[str, tuple], tuned: Mapping[str, Mapping[str, float]],
+                 max_steps: int = 1000):
+        racers = [list(lrs) for lrs in tuned.values()]
+        if set(tuned) != set(courses) or any(names != racers[0] for names in racers):
+            raise ValueError("tuned must give learning rates for the same optimizers on every "
+                             f"course, {list(courses)}; got {dict(tuned)}")
+        super().__init__(courses, racers[0], max_steps)
+        self._surfaces = dict(courses)
+        self.tuned = tuned
+        self._runs: OrderedDict[tuple, tuple[int, dict]] = OrderedDict()
+
+    def _race(self, surface: str, scale: float, steps: int) -> dict:
+        """The race on ``surface`` at ``scale`` over at least ``steps`` steps."""
+        key = (surface, scale)
+        if key in self._runs and self._runs[key][0] >= steps:
+            self._runs.move_to_end(key)
+        else:
+            shape, start = self._surfaces[surface]
+            self._runs[key] = (steps, race(shape, self.tuned[surface], start, steps, scale))
+            if len(self._runs) > MAX_KEPT_RACES:
+                self._runs.popitem(last=False)
+        return self._runs[key][1]
+
+    def update(self, surface: str, scale: float, steps: int) -> Hashable:
+        check_choice(surface, "surface", self.courses)
+        scale = check_positive(scale, "scale")
+        steps = check_positive_int(steps, "steps")
+        if steps > self.steps:
+            raise ValueError(f"steps must be at most max_steps = {self.steps}; got {steps}")
+        lrs = {name: scale * lr for name, lr in self.tuned[surface].items()}
+        return super().update(surface, self._race(surface, scale, steps), lrs, steps,
+                              f"{surface}, learning rates ×{scale:g}")
 
 
-def race_frames(surface, paths, lrs, steps: Sequence[int], title: str | None = None,
-                dpi: int = FRAME_DPI) -> list[bytes]:
-    """PNG frames of the race (see ``plot_race``), one per entry of ``steps``."""
-    drawing = _RaceDrawing(surface, paths, lrs, title or surface.name)
-    frames = drawing.frames(steps, dpi)
-    plt.close(drawing.fig)
-    return frames
+def race_frames(surface, paths, lrs, steps: Sequence[int], title: str | None = None) -> list[bytes]:
+    """PNG frames of the race (see ``RaceFigure``) at each of ``steps``, for a static page:
+    ``paths`` ``{optimizer: OptimizerPath}`` from ``race.race`` on ``surface`` at the learning
+    rates ``lrs``; the step axis ends at the last of ``steps``."""
+    start = next(iter(paths.values())).points[0]
+    figure = RaceFigure({surface.name: (surface, start)}, list(paths), max(steps), page=True)
+    return [figure.png(course=surface.name, paths=paths, lrs=lrs, step=step,
+                       title=title or surface.name) for step in steps]
 
 
 def race_alt(surface_name: str, scale: float, step: int, paths) -> str:

@@ -1,0 +1,127 @@
+"""Chapter 2's surface explorer (plots.descent.DescentExplorer): the moving artists show
+gradient descent's path worked out by hand on the round bowl f = (x^2 + y^2) / 2, where a
+step of lr multiplies the point by (1 - lr); the axes stay fixed per surface."""
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from backproplab.plots.descent import (  # noqa: E402
+    EXPLORER_STARTS,
+    DescentExplorer,
+    contour_view,
+    loss_gap_range,
+)
+from backproplab.plots.live import FRAME_DPI, LIVE_DPI  # noqa: E402
+
+START = (-0.9, 0.7)
+BOWL = {"surface": "bowl", "x0": START[0], "y0": START[1]}
+
+
+def test_the_path_and_loss_curve_follow_descent_on_the_bowl():
+    # lambda_max = 1, so lr = 0.25 * 2 / 1 = 0.5: p_k = 0.5^k p_0 and f = |p_k|^2 / 2.
+    figure = DescentExplorer()
+    figure.update(lr_scale=0.25, **BOWL)
+    k = np.arange(101)[:, None]
+    expected = 0.5**k * np.array(START)
+    assert np.allclose(np.column_stack(figure.path_line.get_data()), expected, rtol=1e-12)
+    assert np.allclose(figure.start_dot.get_data(), [[START[0]], [START[1]]])
+    assert np.allclose(figure.end_square.get_data(), expected[-1:].T)
+    steps, gap = figure.loss_curve.get_data()
+    assert list(steps) == list(range(101))
+    assert np.allclose(gap, np.maximum(0.5 * np.sum(expected**2, axis=1), 1e-16), rtol=1e-9)
+    assert figure.surface_title.get_text() == "bowl: lr = 0.5 = 0.25 × 2/λmax"
+    distance = 0.5**100 * np.hypot(*START)
+    assert figure.loss_title.get_text() == (
+        f"converged: {distance:.1e} from a minimum after 100 steps")
+
+
+def test_a_diverging_run_says_why_it_stopped():
+    # lr = 4 * 2 = 8: p_k = (-7)^k p_0, and |p_0| 7^k first exceeds 1e6 at k = 8.
+    first_out = next(k for k in range(20) if np.hypot(*START) * 7.0**k > 1e6)
+    figure = DescentExplorer()
+    figure.update(lr_scale=4.0, **BOWL)
+    title = figure.loss_title.get_text().replace("\n", " ")
+    assert title.startswith(f"diverged at step {first_out}: the learning rate lr=8 ")
+    assert figure.loss_title.get_color() != "0.15"  # red, not the usual dark grey
+    assert len(figure.loss_curve.get_xdata()) == first_out
+
+
+def test_png_has_the_figure_size_in_pixels():
+    live = Image.open(io.BytesIO(DescentExplorer().png(lr_scale=0.5, **BOWL)))
+    page = Image.open(io.BytesIO(DescentExplorer(page=True).frame("bowl", 0, 0.5)))
+    assert live.format == page.format == "PNG"
+    assert live.size == (8 * LIVE_DPI, round(3.2 * LIVE_DPI))
+    assert page.size == (8 * FRAME_DPI, int(3.2 * FRAME_DPI)) and page.mode == "P"
+
+
+def test_frame_draws_the_static_explorer_setting():
+    figure = DescentExplorer(page=True)
+    x0, y0 = EXPLORER_STARTS["saddle"][1]
+    assert figure.frame("saddle", 1, 1.2) == figure.png(surface="saddle", lr_scale=1.2,
+                                                         x0=x0, y0=y0)
+
+
+def test_settings_give_their_own_images_and_leave_nothing_behind():
+    figure = DescentExplorer()
+    valley = {"surface": "valley", "lr_scale": 0.96, "x0": 0.8, "y0": 0.8}
+    first = figure.png(**valley)
+    others = [figure.png(**{**valley, "lr_scale": 4.0}),
+              figure.png(**{**valley, "x0": 1.7, "y0": 2.6}),
+              figure.png(surface="rosenbrock", lr_scale=0.5, x0=-1.2, y0=1.0),
+              figure.png(surface="saddle", lr_scale=0.5, x0=-1.8, y0=0.3)]  # a wider view
+    assert len({first, *others}) == 5
+    assert figure.png(**valley) == first
+    assert DescentExplorer().png(**valley) == first  # same pixels as a figure drawn afresh
+
+
+def test_axes_are_fixed_per_surface_and_the_background_key_follows_them(full_draws):
+    figure = DescentExplorer()
+    draws = full_draws(figure)
+    keys = [figure.update(lr_scale=scale, **BOWL) for scale in (0.05, 0.5, 4.0)]
+    limits = {(figure.loss_ax.get_xlim(), figure.loss_ax.get_ylim())}
+    keys.append(figure.update(surface="bowl", lr_scale=0.5, x0=0.3, y0=-0.9))
+    limits.add((figure.loss_ax.get_xlim(), figure.loss_ax.get_ylim()))
+    assert len(set(keys)) == 1 and len(limits) == 1
+    assert figure.update(surface="valley", lr_scale=0.5, x0=0.3, y0=-0.9) != keys[0]
+    # a start outside the extent grows the view, and so changes the key
+    assert figure.update(surface="bowl", lr_scale=0.5, x0=1.2, y0=0.0) != keys[0]
+    for scale in (0.05, 0.5, 4.0):
+        figure.png(lr_scale=scale, **BOWL)
+    assert len(draws) == 1
+    figure.png(surface="saddle", lr_scale=0.5, x0=-1.8, y0=0.3)
+    figure.png(surface="bowl", lr_scale=0.5, x0=1.7, y0=0.0)
+    figure.png(lr_scale=0.25, **BOWL)
+    assert len(draws) == 3
+
+
+def test_the_contour_view_grows_in_half_units_to_take_in_the_start():
+    assert contour_view("bowl", START) == (-1.0, 1.0, -1.0, 1.0)  # its extent
+    assert contour_view("valley", (1.3, -1.7)) == (-1.0, 1.5, -2.0, 1.0)
+    assert contour_view("rosenbrock", (-2.2, 3.0)) == (-2.5, 2.0, -1.0, 3.0)
+
+
+def test_loss_axis_reaches_a_decade_above_the_largest_gap_on_the_grid():
+    # bowl on [-1, 1]^2: largest f - f* = (1 + 1) / 2 = 1 at a corner -> top 10^1
+    assert loss_gap_range("bowl") == pytest.approx((1e-17, 10.0))
+    # rosenbrock on [-2, 2] x [-1, 3]: (1 + 2)^2 + 100 (-1 - 4)^2 = 2509 at (-2, -1) -> 10^5
+    assert loss_gap_range("rosenbrock")[1] == pytest.approx(1e5)
+
+
+def test_bad_settings_are_refused_by_name():
+    figure = DescentExplorer()
+    with pytest.raises(ValueError, match="surface"):
+        figure.png(surface="cliff", lr_scale=0.5, x0=0.0, y0=0.0)
+    with pytest.raises(ValueError, match="lr_scale"):
+        figure.png(lr_scale=-1.0, **BOWL)
+    with pytest.raises(ValueError, match="x0"):
+        figure.png(surface="bowl", lr_scale=0.5, x0=float("nan"), y0=0.0)
+    with pytest.raises(TypeError, match="y0"):
+        figure.png(surface="bowl", lr_scale=0.5, x0=0.0, y0="up")
+    with pytest.raises(ValueError, match="surface"):
+        figure.frame("cliff", 0, 0.5)

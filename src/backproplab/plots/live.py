@@ -44,7 +44,7 @@ def canvas_png(canvas: FigureCanvasAgg, colors: int | None = None) -> bytes:
     if colors is None:
         image.save(buffer, format="PNG", compress_level=1)
     else:
-        image.quantize(colors=colors, method=Image.Quantize.FASTOCTREE).save(buffer, format="PNG")
+        image.quantize(colors=colors, method=Image.Quantize.MEDIANCUT).save(buffer, format="PNG")
     return buffer.getvalue()
 
 

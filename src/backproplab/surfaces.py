@@ -205,8 +205,8 @@ def run_optimizer(surface, optimizer="sgd", start=None, steps=100, lr=0.01, **op
     points, losses = [p.copy()], [surface.f(p)]
     diverged, message = False, f"ran {steps} steps with {type(opt).__name__}(lr={lr:g})"
     with np.errstate(over="ignore", invalid="ignore"):
-        for step in range(1, steps + 1):
-            opt.step([surface.grad(p)])
+        for step in range(1, steps + 1):  # p and its gradient are checked (2,) floats: no
+            opt._apply([np.array(surface._grad_func(*p), dtype=np.float64)])  # checks per step
             loss = float(surface._func(*p))
             if not (np.isfinite(loss) and np.linalg.norm(p) <= DIVERGENCE_RADIUS):
                 diverged = True

@@ -8,6 +8,7 @@ off the machine. A screenshot of each page goes to _build/screenshots/.
 Without a browser these tests skip, saying why; under CI=true they fail instead.
 """
 
+import contextlib
 import functools
 import hashlib
 import http.server
@@ -71,14 +72,21 @@ def site_url():
     server.shutdown()
 
 
-@pytest.fixture(scope="module")
-def browser(site_url):
+@contextlib.contextmanager
+def chromium():
+    """Debian's Chromium, driven by Playwright; closed on leaving."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser(site_url):
+    with chromium() as browser:
+        yield browser
 
 
 class PageWatch:

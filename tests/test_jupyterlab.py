@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from test_browser import CHROMIUM, CHROMIUM_ARGS, PageWatch
+from test_browser import CHROMIUM, PageWatch, chromium
 from test_site import ROOT, _chapter_notebooks
 
 CHAPTERS = _chapter_notebooks()
@@ -113,12 +113,8 @@ def _wait_for_server(url: str, server, log: Path, timeout_s: float = 60) -> None
 
 @pytest.fixture(scope="module")
 def browser(lab_url):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def _run_all(page) -> None:

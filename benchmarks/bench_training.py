@@ -207,24 +207,30 @@ def _one_batch():
     return X[: LARGE.batch_size], y[: LARGE.batch_size]
 
 
+def _backward_over_forward(forward, backward, rounds: int, calls: int) -> dict:
+    """Time ``backward(dL/dY)`` against ``forward(X)`` on one batch of the large MLP,
+    interleaved; returns the comparison's summary (its ``ratio`` is backward / forward)."""
+    X, y = _one_batch()
+    output_grad = get_loss(LARGE.loss).grad(forward(X), y)
+    comparison = interleaved(
+        {
+            "backward": _repeat(lambda: backward(output_grad), calls),
+            "forward": _repeat(lambda: forward(X), calls),
+        },
+        rounds=rounds,
+    )
+    return comparison.summary("backward", "forward")
+
+
 def forward_backward_ratio(rounds: int = 15, calls: int = 4) -> dict:
     """Backward time / forward time of the passes a training step makes, on one batch.
 
     These are the passes ``train`` runs (``training._Stepper``): the backward pass computes
     every parameter gradient but not dL/dX of the input, which no step needs.
     """
-    X, y = _one_batch()
     model = LARGE.model()
     step = _Stepper(model, get_loss(LARGE.loss), SGD(model.params, lr=LARGE.lr), 0.0, None, None)
-    output_grad = get_loss(LARGE.loss).grad(step._forward(X), y)
-    comparison = interleaved(
-        {
-            "backward": _repeat(lambda: step._backward(output_grad), calls),
-            "forward": _repeat(lambda: step._forward(X), calls),
-        },
-        rounds=rounds,
-    )
-    details = comparison.summary("backward", "forward")
+    details = _backward_over_forward(step._forward, step._backward, rounds, calls)
     return figure(
         "backward_over_forward_large",
         "backward time / forward time in a training step: MLP 784-512-512-10, batch 256",
@@ -236,17 +242,8 @@ def public_forward_backward_ratio(rounds: int = 15, calls: int = 4) -> dict:
     """The same ratio through the public ``model.forward`` and ``model.backward``; the latter
     also returns dL/dX of the input (a further 256x512 by 512x784 product) and accumulates
     into the gradients. Reported, not judged."""
-    X, y = _one_batch()
     model = LARGE.model()
-    output_grad = get_loss(LARGE.loss).grad(model.forward(X), y)
-    comparison = interleaved(
-        {
-            "backward": _repeat(lambda: model.backward(output_grad), calls),
-            "forward": _repeat(lambda: model.forward(X), calls),
-        },
-        rounds=rounds,
-    )
-    details = comparison.summary("backward", "forward")
+    details = _backward_over_forward(model.forward, model.backward, rounds, calls)
     return figure(
         "backward_over_forward_large_public",
         "backward / forward through the public methods (backward also returns dL/dX)",

@@ -254,7 +254,7 @@ def test_blank_notebooks_score_zero_with_readable_failures(graded, dist):
         failures = row["failures"].split(" | ")
         for question in _questions(dist, master.parent.name):
             public = [f for f in failures if f.startswith(f"{question} test 1:")]
-            assert public and "AssertionError: " in public[0], f"{question}: {public}"
+            assert public and "AssertionError: " in public[0], f"{question}: {public}; {row}"
             assert re.search(r"replace the \.\.\.|must (be|have|return)", public[0]), public[0]
 
 

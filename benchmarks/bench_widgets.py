@@ -2,7 +2,7 @@
 
 The live figures are found by scanning ``book/*.ipynb`` for ``live_explorer(`` calls, so a
 new chapter is measured as soon as it exists. Each such notebook runs in a Jupyter kernel,
-as in JupyterLab, up to its last live figure, with ``backproplab.widgets.live_explorer``
+as in JupyterLab, up to its last live figure, with ``backproplab.plots.widgets.live_explorer``
 replaced by the timing wrapper of ``widget_probe``: every live figure is then built for
 real and its callbacks are timed in place, with the state the chapter built before it.
 """

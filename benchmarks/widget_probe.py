@@ -1,6 +1,6 @@
 """Runs inside a notebook's kernel: times every live figure's callbacks as a reader drives them.
 
-``install()`` replaces ``backproplab.widgets.live_explorer`` with a wrapper that builds the
+``install()`` replaces ``backproplab.plots.widgets.live_explorer`` with a wrapper that builds the
 real widget, then moves each control away from its default and back, timing every change
 of value. A change runs exactly what a reader's slider runs: the widget's callback, which
 updates the live figure, draws it to PNG and sends it to the image widget. ``RESULTS``
@@ -15,7 +15,7 @@ import traceback
 
 import ipywidgets
 
-import backproplab.widgets
+import backproplab.plots.widgets
 
 RESULTS: list[dict] = []
 FRACTIONS = (0.25, 0.75)  # where on a slider's range the other values lie
@@ -85,7 +85,7 @@ def measure(name: str, controls: dict, updates: list, failures: list, repeats: i
 
 def install(repeats: int = 2) -> None:
     """Make every later ``live_explorer`` call measure its figure into ``RESULTS``."""
-    real = backproplab.widgets.live_explorer
+    real = backproplab.plots.widgets.live_explorer
 
     def probing_explorer(figure, **controls):
         failures: list[str] = []
@@ -107,4 +107,4 @@ def install(repeats: int = 2) -> None:
         RESULTS.append(measure(type(figure).__name__, controls, updates, failures, repeats))
         return box
 
-    backproplab.widgets.live_explorer = probing_explorer
+    backproplab.plots.widgets.live_explorer = probing_explorer

@@ -7,7 +7,7 @@ import pytest
 from backproplab.clipping import clip_by_norm, clip_by_value
 from backproplab.optimizers import SGD, AdaGrad, Adam, Momentum, Nadam, RMSprop, get_optimizer
 from backproplab.schedules import cosine_annealing, exponential_decay, get_schedule, step_decay
-from backproplab.surfaces import (
+from backproplab.studies.surfaces import (
     Quadratic,
     gd_theory,
     get_surface,

@@ -9,7 +9,7 @@ import nbformat
 import numpy as np
 import pytest
 
-import backproplab.widgets
+import backproplab.plots.widgets
 from backproplab.data import load_digits, xor
 from backproplab.network import MLP, Sequential
 from backproplab.training import train
@@ -192,10 +192,11 @@ def test_probe_times_every_change_of_a_live_figure(monkeypatch):
             self.line.set_data([0, 1], [a, b])
 
     monkeypatch.setattr(widget_probe, "RESULTS", [])
-    monkeypatch.setattr(backproplab.widgets, "live_explorer", backproplab.widgets.live_explorer)
+    module = backproplab.plots.widgets
+    monkeypatch.setattr(module, "live_explorer", module.live_explorer)
     widget_probe.install(repeats=1)
     figure = Line()
-    backproplab.widgets.live_explorer(
+    backproplab.plots.widgets.live_explorer(
         figure, a=widgets.FloatSlider(value=0.5, min=0, max=1),
         b=widgets.Dropdown(options=[1, 2, 3], value=2))
     (record,) = widget_probe.RESULTS

@@ -1,4 +1,4 @@
-"""Tests of backproplab.cost: forward passes, bytes and digits of a gradient.
+"""Tests of backproplab.studies.cost: forward passes, bytes and digits of a gradient.
 
 Byte counts are checked against formulas written from the layer sizes, the
 finite-difference gradients against a closed-form gradient and against
@@ -9,11 +9,11 @@ size of float32's machine epsilon.
 import numpy as np
 import pytest
 
-from backproplab import cost
 from backproplab.gradcheck import numerical_gradient
 from backproplab.layers import Dense, Residual
 from backproplab.losses import get_loss
 from backproplab.network import MLP, Sequential
+from backproplab.studies import cost
 
 
 def _data(n_in=3, n_out=1, n=6, seed=0):

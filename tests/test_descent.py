@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 from autograd import hessian as autograd_hessian
 
-from backproplab.descent import (
+from backproplab.network import MLP
+from backproplab.studies.descent import (
     DescentRun,
     gradient_noise,
     max_stable_lr,
     run_descent,
     surface_hessian,
 )
-from backproplab.network import MLP
-from backproplab.surfaces import Quadratic, Surface, get_surface, run_optimizer
+from backproplab.studies.surfaces import Quadratic, Surface, get_surface, run_optimizer
 
 
 def rosenbrock(p):

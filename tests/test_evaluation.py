@@ -1,4 +1,4 @@
-"""Tests of backproplab.evaluation (confusion matrix, per-class accuracy, never-active units)
+"""Tests of backproplab.studies.evaluation (confusion matrix, per-class accuracy, dead units)
 and of the chapter's figures in backproplab.plots.evaluation."""
 
 import matplotlib.pyplot as plt
@@ -7,19 +7,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backproplab.evaluation import (
-    confusion_matrix,
-    most_confused,
-    never_active_units,
-    per_class_accuracy,
-    predictions_after_each_update,
-)
 from backproplab.layers import Activation, Dense
 from backproplab.network import MLP, Sequential
 from backproplab.plots.evaluation import (
     plot_confusion_matrix,
     plot_digits,
     plot_mistakes,
+)
+from backproplab.studies.evaluation import (
+    confusion_matrix,
+    most_confused,
+    never_active_units,
+    per_class_accuracy,
+    predictions_after_each_update,
 )
 from backproplab.training import train
 

@@ -1,10 +1,13 @@
-"""Tests of backproplab.gradient_flow: per-layer gradient sizes of deep networks."""
+"""Tests of backproplab.studies.gradient_flow: per-layer gradient sizes of deep networks."""
 
 import numpy as np
 import pytest
 
 from backproplab.gradcheck import numerical_gradient
-from backproplab.gradient_flow import (
+from backproplab.layers import Residual
+from backproplab.losses import mse
+from backproplab.network import MLP
+from backproplab.studies.gradient_flow import (
     DepthSweep,
     deep_network,
     depth_sweep,
@@ -12,9 +15,6 @@ from backproplab.gradient_flow import (
     gradient_sizes,
     layer_sizes,
 )
-from backproplab.layers import Residual
-from backproplab.losses import mse
-from backproplab.network import MLP
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])

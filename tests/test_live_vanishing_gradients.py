@@ -10,9 +10,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from backproplab.gradient_flow import deep_network, fixed_batch  # noqa: E402
 from backproplab.plots.gradients import GradientProfile  # noqa: E402
 from backproplab.plots.live import FRAME_DPI, LIVE_DPI  # noqa: E402
+from backproplab.studies.gradient_flow import deep_network, fixed_batch  # noqa: E402
 
 DEFAULTS = dict(activation="sigmoid", init="xavier", depth=20, weight_scale=1.0, residual=False)
 

@@ -11,10 +11,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from backproplab.data import xor  # noqa: E402
-from backproplab.gradient_flow import depth_sweep  # noqa: E402
 from backproplab.plots import gradients as gplots  # noqa: E402
-from backproplab.reference_runs import ARTICLE_FIGURES  # noqa: E402
-from backproplab.seed_study import xor_seed_study  # noqa: E402
+from backproplab.studies.gradient_flow import depth_sweep  # noqa: E402
+from backproplab.studies.reference_runs import ARTICLE_FIGURES  # noqa: E402
+from backproplab.studies.seed_study import xor_seed_study  # noqa: E402
 from backproplab.training import History  # noqa: E402
 
 

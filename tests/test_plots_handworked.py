@@ -17,7 +17,7 @@ from backproplab.layers import Activation, Dense
 from backproplab.network import Sequential
 from backproplab.plots.handworked import UpdateFigure, update_image
 from backproplab.plots.network import _format
-from backproplab.stepthrough import record_pass
+from backproplab.studies.stepthrough import record_pass
 
 X = [0.5, -1.0]
 W1 = np.array([[0.8, -0.5], [0.4, 0.9]])

@@ -36,7 +36,7 @@ from backproplab.plots.network import (
     step_image,
     stepthrough_animation,
 )
-from backproplab.stepthrough import record_pass
+from backproplab.studies.stepthrough import record_pass
 
 BIASES = ([0.1, -0.2, 0.3], [0.2, -0.1], [0.05])  # chapter 3's network
 

@@ -30,7 +30,8 @@ from backproplab.plots.race import (  # noqa: E402
     race_alt,
     race_frames,
 )
-from backproplab.race import (  # noqa: E402
+from backproplab.plots.widgets import precomputed_player  # noqa: E402
+from backproplab.studies.race import (  # noqa: E402
     LOSS_FLOOR,
     losses_at,
     path_score,
@@ -41,8 +42,7 @@ from backproplab.race import (  # noqa: E402
     tune_lr,
     tune_lrs,
 )
-from backproplab.surfaces import OptimizerPath, Quadratic  # noqa: E402
-from backproplab.widgets import precomputed_player  # noqa: E402
+from backproplab.studies.surfaces import OptimizerPath, Quadratic  # noqa: E402
 
 START = (0.8, -0.6)
 

@@ -1,4 +1,4 @@
-"""Tests of backproplab.reference_runs: published runs, reproduced."""
+"""Tests of backproplab.studies.reference_runs: published runs, reproduced."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ from backproplab.data import load_digits, one_hot, xor
 from backproplab.gradcheck import numerical_gradient, relative_error
 from backproplab.layers import Activation, Dense
 from backproplab.network import MLP, Sequential
-from backproplab.reference_runs import (
+from backproplab.studies.reference_runs import (
     ARTICLE_FIGURES,
     HALF_SSE,
     NIELSEN_SPEEDS,

@@ -1,4 +1,4 @@
-"""Tests of backproplab.seed_study: many XOR networks trained at once."""
+"""Tests of backproplab.studies.seed_study: many XOR networks trained at once."""
 
 import numpy as np
 import pytest
@@ -8,7 +8,7 @@ from backproplab.data import xor
 from backproplab.gradcheck import numerical_gradient
 from backproplab.layers import Activation, Dense
 from backproplab.network import MLP, Sequential
-from backproplab.seed_study import (
+from backproplab.studies.seed_study import (
     SeedStudy,
     initial_weights,
     train_two_layer,

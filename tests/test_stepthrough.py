@@ -1,4 +1,4 @@
-"""Tests of backproplab.stepthrough: a forward and backward pass recorded step by step.
+"""Tests of backproplab.studies.stepthrough: a forward and backward pass recorded step by step.
 
 Forward values are checked against the formulas written out with NumPy, the
 gradients against the scalar engine (a separate reverse-mode implementation)
@@ -15,7 +15,7 @@ from backproplab.gradcheck import numerical_gradient
 from backproplab.layers import Activation, Dense, Residual
 from backproplab.losses import get_loss
 from backproplab.network import MLP, Sequential
-from backproplab.stepthrough import record_pass
+from backproplab.studies.stepthrough import record_pass
 
 
 def _model(sizes=(2, 3, 2, 1), activation="tanh", output_activation="identity", seed=3):

@@ -7,7 +7,7 @@ import pytest
 from autograd import grad as autograd_grad
 
 from backproplab.optimizers import Momentum
-from backproplab.surfaces import (
+from backproplab.studies.surfaces import (
     DIVERGENCE_RADIUS,
     SURFACES,
     Quadratic,

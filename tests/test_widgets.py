@@ -10,7 +10,7 @@ from ipywidgets.widgets.widget import _instances  # noqa: E402
 from ipywidgets.widgets.widget_link import Link  # noqa: E402
 
 from backproplab.plots.live import LiveFigure  # noqa: E402
-from backproplab.widgets import (  # noqa: E402
+from backproplab.plots.widgets import (  # noqa: E402
     animation,
     figure_to_png,
     image_html,

@@ -12,8 +12,8 @@ import numpy as np
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
 from .._validation import as_float_array, check_choice, check_positive
-from ..descent import DescentRun, max_stable_lr
-from ..surfaces import OptimizerPath, get_surface, run_optimizer
+from ..studies.descent import DescentRun, max_stable_lr
+from ..studies.surfaces import OptimizerPath, get_surface, run_optimizer
 from .core import COLORS, PALETTE, get_axes, style_of
 from .live import LiveFigure
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._validation import check_positive_int
 from ..activations import relu_grad, sigmoid_grad, tanh_grad
-from ..gradient_flow import fixed_batch, get_init_label, gradient_sizes
+from ..studies.gradient_flow import fixed_batch, get_init_label, gradient_sizes
 from .core import COLORS, get_axes, plot_decision_boundary, plot_gradient_sizes, style_of
 from .live import LiveFigure
 

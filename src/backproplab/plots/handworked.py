@@ -7,7 +7,7 @@ weights, one for the unit values), so an edge that keeps its colour kept its
 weight; the change panel has scales of its own, because one step moves the
 parameters by far less than their size. Each diagram is a
 ``backproplab.plots.network.NetworkDiagram``; the passes come from
-``backproplab.stepthrough.record_pass``. The before panel is drawn once; only
+``backproplab.studies.stepthrough.record_pass``. The before panel is drawn once; only
 the after and change panels are redrawn when the update changes.
 """
 

@@ -9,7 +9,7 @@ width shows size; both grow with the square root of |value|, so that values
 ten times smaller than the largest still show. Values are written on the units.
 
 :class:`StepFigure` draws one frame of a pass recorded by
-``backproplab.stepthrough.record_pass``; :class:`PassExplorer` records and
+``backproplab.studies.stepthrough.record_pass``; :class:`PassExplorer` records and
 draws the pass of a chosen sample; :func:`stepthrough_animation` plays every
 frame with a slider and a play button that work on a static page.
 :func:`graph_backward_animation` does the same for reverse mode on a scalar
@@ -30,10 +30,10 @@ from matplotlib.patches import Circle
 from .._validation import check_positive_int
 from ..autograd import Value, backward_steps, draw_graph, topological_order
 from ..network import Sequential
-from ..stepthrough import PassRecord, record_pass
-from ..widgets import animation
+from ..studies.stepthrough import PassRecord, record_pass
 from .core import DIVERGING_CMAP
 from .live import LiveFigure
+from .widgets import animation
 
 NODE_RADIUS = 0.38
 INCHES_PER_UNIT = 0.85

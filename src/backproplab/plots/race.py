@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from .._validation import check_choice, check_positive, check_positive_int
-from ..race import losses_at, race
+from ..studies.race import losses_at, race
 from .core import get_axes, style_of
 from .live import LiveFigure
 

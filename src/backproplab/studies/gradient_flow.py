@@ -28,7 +28,7 @@ from backproplab.activations import ACTIVATIONS, get_activation
 from backproplab.init import INITIALIZERS
 from backproplab.layers import Activation, Dense, Residual
 from backproplab.network import Sequential
-from backproplab.seed_study import initial_weights
+from backproplab.studies.seed_study import initial_weights
 
 INIT_LABELS = {"normal": "naive N(0, 0.01²)", "xavier": "Xavier", "he": "He"}
 

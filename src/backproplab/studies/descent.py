@@ -25,7 +25,7 @@ from backproplab._validation import (
 )
 from backproplab.losses import get_loss
 from backproplab.optimizers import SGD
-from backproplab.surfaces import Surface, get_surface
+from backproplab.studies.surfaces import Surface, get_surface
 from backproplab.training import minibatches
 
 __all__ = ["DescentRun", "gradient_noise", "max_stable_lr", "run_descent", "surface_hessian"]

@@ -24,8 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 
-from ._validation import check_positive_int
-from .plots.live import FRAME_DPI, LiveFigure
+from .._validation import check_positive_int
+from .live import FRAME_DPI, LiveFigure
 
 
 def figure_to_png(fig, dpi: int = FRAME_DPI, tight: bool = True) -> bytes:

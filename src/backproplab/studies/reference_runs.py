@@ -18,7 +18,7 @@ from backproplab._validation import as_2d_float, check_positive_int
 from backproplab.data import xor
 from backproplab.losses import Loss
 from backproplab.network import MLP
-from backproplab.seed_study import (
+from backproplab.studies.seed_study import (
     SeedStudy,
     TwoLayerRun,
     initial_weights,
@@ -73,9 +73,9 @@ def article_weights(seed=42) -> tuple[np.ndarray, np.ndarray]:
 def article_run(steps=10_000, lr=0.1, seed=42) -> TwoLayerRun:
     """The loss-curve article's run: 2-3-1 sigmoid on XOR, summed gradients, full batch.
 
-    Returns a :class:`~backproplab.seed_study.TwoLayerRun` for one network: ``loss[0, t]`` is
-    mean((y_hat - y)**2) before update t and ``grad_mean_abs[0, t]`` holds mean |dW1| and
-    mean |dW2| of update t. Biases start at zero and are trained.
+    Returns a :class:`~backproplab.studies.seed_study.TwoLayerRun` for one network:
+    ``loss[0, t]`` is mean((y_hat - y)**2) before update t and ``grad_mean_abs[0, t]`` holds
+    mean |dW1| and mean |dW2| of update t. Biases start at zero and are trained.
     """
     W1, W2 = article_weights(seed)
     X, y = xor()

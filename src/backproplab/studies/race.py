@@ -15,7 +15,7 @@ import numpy as np
 
 from backproplab._validation import as_float_array, check_positive, check_positive_int
 from backproplab.optimizers import get_optimizer
-from backproplab.surfaces import OptimizerPath, Surface, get_surface, run_optimizer
+from backproplab.studies.surfaces import OptimizerPath, Surface, get_surface, run_optimizer
 
 RACE_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "nadam")
 LR_GRID = tuple(float(v) for v in np.logspace(-4, 0, 9))  # half-decades, 1e-4 .. 1

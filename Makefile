@@ -27,7 +27,7 @@ export MKL_NUM_THREADS ?= 1
 STUDENT  := book/_static/assignments
 LINTED   := src tests scripts assignments benchmarks
 
-.PHONY: book test lab clean install widgets-js lint assignments grade bench
+.PHONY: book test quick float-checks lab clean install widgets-js lint assignments grade bench
 
 install: $(STAMP)
 
@@ -70,20 +70,54 @@ grade: $(GRADING)
 	@test -d dist/autograder || $(MAKE) assignments
 	$(BIN)/python assignments/grade.py "$(SUBMISSIONS)" --output grades.csv
 
+# A kernel can, rarely, stop answering under heavy load: a failed build is retried once
+# (notebooks that did execute are cached, so the retry only redoes what failed).
+# $(call jupyter_book,extra arguments,command prefix)
+define jupyter_book
+	$(2) $(BIN)/jupyter-book build -W -n --keep-going $(1) . || { echo "Build failed; retrying once."; \
+		$(2) $(BIN)/jupyter-book build -W -n --keep-going $(1) . ; }
+endef
+
 book: $(STAMP) widgets-js assignments
 	@if [ "$$(cat $(BUILD)/.src-hash 2>/dev/null)" != "$(SRC_HASH)" ]; then \
 		rm -rf $(BUILD)/.jupyter_cache; mkdir -p $(BUILD); echo "$(SRC_HASH)" > $(BUILD)/.src-hash; fi
-	$(BIN)/jupyter-book build -W -n --keep-going . || { \
-		echo "Build failed; retrying once (a kernel can, rarely, stop answering under heavy load;"; \
-		echo "notebooks that did execute are cached, so the retry only redoes what failed)."; \
-		$(BIN)/jupyter-book build -W -n --keep-going . ; }
+	$(call jupyter_book,)
 	@echo "The book is at file://$(CURDIR)/$(BUILD)/html/index.html"
 
-# The site tests check the pages that `book` builds, so `test` builds the book first.
+NBVAL := $(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=300 \
+	-p no:cacheprovider
+
+# The site tests check the pages that `book` builds, so `test` builds the book first. Then the
+# notebooks run again as CPUs with fewer vector instructions compute (see below).
 test: book
 	$(BIN)/ruff check $(LINTED)
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=300 \
-		-p no:cacheprovider --ignore=book/_static tests book
+	$(NBVAL) --ignore=book/_static tests book
+	$(MAKE) --no-print-directory -j2 --output-sync=target float-checks
+
+# Floating-point configurations. The same seed gives the same numbers only on the same kind of
+# CPU, so every notebook's claims are also checked as other CPUs compute: `no-avx512` (OpenBLAS
+# Haswell kernels, NumPy without its AVX-512 loops) builds the whole book, executing every
+# notebook afresh, and runs nbval; `avx-only` (OpenBLAS Sandybridge, NumPy baseline loops) runs
+# nbval. scripts/float_configs.py sets each up and checks that NumPy and OpenBLAS obey it.
+FLOAT := $(BIN)/python -m scripts.float_configs run
+float-checks: float-book-no-avx512 float-nbval-no-avx512 float-nbval-avx-only
+
+float-nbval-%: $(STAMP)
+	$(FLOAT) $* -- $(NBVAL) -q book
+
+# Needs what `make book` installs and builds first (the widget JavaScript, the student notebooks).
+float-book-%: $(STAMP) $(WIDGETS)/embed-amd.js
+	mkdir -p $(BUILD)/float-$*
+	sed 's/execute_notebooks: cache/execute_notebooks: force/' _config.yml > $(BUILD)/float-$*/_config.yml
+	$(call jupyter_book,--config $(BUILD)/float-$*/_config.yml --path-output $(BUILD)/float-$*,$(FLOAT) $* --)
+
+# The contributor's quick loop: lint, the library tests, and the notebooks you changed (or the
+# ones you name: `make quick NOTEBOOKS="book/05_vanishing_gradients.ipynb"`).
+NOTEBOOKS ?= $(shell git status --porcelain -- 'book/*.ipynb' | awk '{print $$NF}')
+quick: $(STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(NBVAL) -q tests --ignore=tests/test_browser.py --ignore=tests/test_jupyterlab.py \
+		--ignore=tests/test_site.py --ignore=tests/test_assignments.py $(NOTEBOOKS)
 
 # Speed against PyTorch (CPU) and live-figure callbacks, into benchmarks/results.json and
 # benchmarks/RESULTS.md; `make bench BENCH_FLAGS=--book` also times the book build and nbval.

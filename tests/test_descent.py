@@ -12,6 +12,7 @@ from autograd import hessian as autograd_hessian
 from backproplab.network import MLP
 from backproplab.studies.descent import (
     DescentRun,
+    expected_gradient_noise,
     gradient_noise,
     max_stable_lr,
     run_descent,
@@ -191,6 +192,26 @@ def test_run_descent_stops_and_explains_divergence(regression):
     assert np.all(np.isfinite(run.losses)) and len(run.losses) < 501
 
 
+def test_run_descent_checks_the_targets_once_before_the_fast_loop(regression):
+    # The loop uses the loss's unchecked cores, so the first (checked) loss must catch a target
+    # that would broadcast: y of shape (n,) against outputs (n, 1) would give an (n, n) error.
+    X, y = regression
+    with pytest.raises(ValueError, match="shape"):
+        run_descent(MLP([2, 1], seed=0), X, y[:, 0], lr=0.05, epochs=1, batch_size=2)
+
+
+def test_run_descent_takes_integer_labels_like_one_hot_rows():
+    rng = np.random.default_rng(5)
+    X, labels = rng.normal(size=(12, 2)), rng.integers(0, 3, size=12)
+    by_label = run_descent(MLP([2, 4, 3], seed=0), X, labels, loss="softmax_cross_entropy",
+                           lr=0.3, epochs=3, batch_size=4, seed=1)
+    by_row = run_descent(MLP([2, 4, 3], seed=0), X, np.eye(3)[labels],
+                         loss="softmax_cross_entropy", lr=0.3, epochs=3, batch_size=4, seed=1)
+    np.testing.assert_allclose(by_label.losses, by_row.losses, rtol=1e-12)
+    assert by_label.losses[0] == pytest.approx(np.log(3), rel=0.5)  # near-uniform start
+    assert by_label.losses[-1] < by_label.losses[0]
+
+
 def test_run_descent_rejects_bad_input(regression):
     X, y = regression
     model = MLP([2, 1], seed=0)
@@ -229,6 +250,40 @@ def test_gradient_noise_matches_the_average_over_every_batch():
     assert measured == pytest.approx(exact, rel=0.05)
 
 
+def test_expected_gradient_noise_is_the_average_over_every_batch():
+    # n = 6 rows: the exact expectation is the mean over all C(6, B) subsets, written out.
+    rng = np.random.default_rng(8)
+    X, y = rng.normal(size=(6, 2)), rng.normal(size=(6, 1))
+    model = MLP([2, 1], seed=2)
+    X1 = np.column_stack([X, np.ones(6)])
+    per_sample = 2 * (X1 @ weights(model) - y) * X1
+    full = per_sample.mean(axis=0)
+    for B in (1, 2, 4):
+        exact = np.mean([np.sum((per_sample[list(s)].mean(axis=0) - full) ** 2)
+                         for s in combinations(range(6), B)])
+        assert expected_gradient_noise(model, X, y, batch_size=B) == pytest.approx(exact,
+                                                                                 rel=1e-10)
+    assert expected_gradient_noise(model, X, y, batch_size=6) == 0.0
+
+
+def test_expected_gradient_noise_agrees_with_a_network_measurement():
+    # Not only for linear models: a tanh network, against many random batches.
+    rng = np.random.default_rng(9)
+    X, y = rng.normal(size=(20, 3)), rng.normal(size=(20, 1))
+    model = MLP([3, 4, 1], activation="tanh", seed=3)
+    exact = expected_gradient_noise(model, X, y, batch_size=5)
+    assert gradient_noise(model, X, y, batch_size=5, draws=4000, seed=2) == pytest.approx(
+        exact, rel=0.06)
+
+
+def test_expected_gradient_noise_rejects_bad_input(regression):
+    X, y = regression
+    with pytest.raises(ValueError, match="batch_size must be at most"):
+        expected_gradient_noise(MLP([2, 1], seed=0), X, y, batch_size=11)
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        expected_gradient_noise(MLP([2, 1], seed=0), X[:1], y[:1])
+
+
 def test_gradient_noise_is_reproducible_and_validated(regression):
     X, y = regression
     model = MLP([2, 1], seed=0)
@@ -240,3 +295,58 @@ def test_gradient_noise_is_reproducible_and_validated(regression):
 
 def test_get_surface_names_work_everywhere():
     assert max_stable_lr(get_surface("valley")) == pytest.approx(max_stable_lr("valley"))
+
+
+# ----- the figures, over seeds --------------------------------------------------------------------
+def _run(losses, per_epoch=2):
+    losses = np.asarray(losses, dtype=float)
+    return DescentRun(losses=losses, lrs=np.full((len(losses) - 1) // per_epoch, 0.1),
+                      batch_size=1, updates_per_epoch=per_epoch)
+
+
+def test_excess_loss_of_several_seeds_is_a_median_and_a_band():
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.collections import PolyCollection
+
+    from backproplab.plots.descent import plot_excess_loss
+
+    seeds = [_run([5, 3, 2, 1.5, 1.2]), _run([4, 2, 3, 1.0, 1.1]), _run([6, 4, 1, 2.0, 1.4])]
+    fig = plot_excess_loss({"sgd": seeds}, floor=1.0 - 1e-3)
+    ax = fig.axes[0]
+    line, = ax.get_lines()
+    np.testing.assert_allclose(line.get_xdata(), [0, 0.5, 1, 1.5, 2])  # updates, in epochs
+    np.testing.assert_allclose(line.get_ydata(), np.array([5, 3, 2, 1.5, 1.2]) - 1.0 + 1e-3)
+    band, = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    ys = band.get_paths()[0].vertices[:, 1]
+    assert ys.min() == pytest.approx(1e-3)          # seed 2's 1.0 at update 3, minus the floor
+    assert ys.max() == pytest.approx(6 - 1.0 + 1e-3)  # seed 3's start
+    assert ax.get_legend().get_title().get_text() == "median of 3 seeds, band: their range"
+
+
+def test_excess_loss_per_epoch_draws_one_thin_line_per_seed():
+    import matplotlib
+    matplotlib.use("Agg")
+
+    from backproplab.plots.descent import plot_excess_loss
+
+    seeds = [_run([5, 3, 2, 1.5, 1.2]), _run([4, 2, 3, 1.0, 1.1])]
+    fig = plot_excess_loss({"sgd": seeds, "batch": _run([5, 4, 3, 2, 1.5])}, floor=0.0,
+                           every_update=False, x="updates")
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 3
+    np.testing.assert_allclose(lines[0].get_ydata(), [5, 2, 1.2])   # every 2nd: epoch ends
+    np.testing.assert_allclose(lines[1].get_ydata(), [4, 3, 1.1])
+    np.testing.assert_allclose(lines[0].get_xdata(), [1, 3, 5])     # updates made + 1
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["sgd", "batch"]
+    assert fig.axes[0].get_legend().get_title().get_text() == "one line per seed (2 seeds)"
+
+
+def test_excess_loss_rejects_runs_that_are_not_runs():
+    from backproplab.plots.descent import plot_excess_loss
+
+    with pytest.raises(ValueError, match=r"runs\['sgd'\] must be a DescentRun"):
+        plot_excess_loss({"sgd": []}, floor=0.0)
+    with pytest.raises(ValueError, match="updates per epoch"):
+        plot_excess_loss({"sgd": [_run([3, 2, 1], 2), _run([3, 2, 1, 0.5], 3)]}, floor=0.0)

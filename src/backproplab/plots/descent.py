@@ -258,23 +258,64 @@ def plot_rate_scan(lrs, measured, eigenvalues):
     return fig
 
 
-def plot_excess_loss(runs: Mapping[str, DescentRun], floor: float, ax=None, x="epochs",
-                     every_update=True, title=None):
+def _as_seed_runs(label: str, runs) -> list[DescentRun]:
+    """One run or a sequence of runs (one per seed) as a non-empty list."""
+    if isinstance(runs, DescentRun):
+        return [runs]
+    runs = list(runs)
+    if not runs or not all(isinstance(run, DescentRun) for run in runs):
+        raise ValueError(f"runs[{label!r}] must be a DescentRun or a non-empty sequence of "
+                         f"them (one per seed)")
+    return runs
+
+
+def plot_excess_loss(runs: Mapping[str, DescentRun | Sequence[DescentRun]], floor: float,
+                     ax=None, x="epochs", every_update=True, title=None, legend_loc="best"):
     """Training loss minus ``floor`` (the least-squares optimum) for several runs, log axis.
 
-    ``x="epochs"`` places the losses by epoch (linear axis), ``x="updates"`` by the number of
-    updates made (log axis); ``every_update=False`` keeps only the loss at each epoch's end.
+    Each value of ``runs`` is one :class:`DescentRun` or a sequence of them, one per seed, all
+    with the same number of updates per epoch. Several seeds are drawn as one thin line per
+    seed when ``every_update=False``, and as their median with a band from the lowest to the
+    highest seed when ``every_update=True`` (per-update losses are too noisy for single lines;
+    the band runs as far as the shortest run). ``x="epochs"`` places the losses by epoch
+    (linear axis), ``x="updates"`` by the number of updates made (log axis);
+    ``every_update=False`` keeps only the loss at each epoch's end; ``legend_loc`` places the
+    legend as matplotlib's ``loc`` does.
     """
+    check_choice(x, "x", ("epochs", "updates"))
     fig, ax = get_axes(ax, figsize=(5, 3.5))
-    for i, (label, run) in enumerate(runs.items()):
-        losses = run.losses if every_update else run.epoch_losses
-        if x == "epochs":
-            position = run.epochs if every_update else np.arange(len(losses))
-        else:
-            position = np.arange(len(losses)) * (1 if every_update else run.updates_per_epoch)
-            position = position + 1  # a log axis: update 0 (the start) is drawn at 1
-        ax.plot(position, np.maximum(losses - floor, _TINY), label=label,
-                linewidth=0.8 if every_update else 1.6, **style_of(i))
+    seed_counts = set()
+    for i, (label, group) in enumerate(runs.items()):
+        group = _as_seed_runs(label, group)
+        per_epoch = group[0].updates_per_epoch
+        if any(run.updates_per_epoch != per_epoch for run in group):
+            raise ValueError(f"runs[{label!r}] must share one number of updates per epoch")
+        step = 1 if every_update else per_epoch
+        length = min(len(run.losses if every_update else run.epoch_losses) for run in group)
+        gaps = np.array([(run.losses if every_update else run.epoch_losses)[:length] - floor
+                         for run in group])
+        gaps = np.maximum(gaps, _TINY)
+        position = np.arange(length) * step
+        position = position / per_epoch if x == "epochs" else position + 1.0  # log: start at 1
+        style = style_of(i)
+        if len(group) == 1:
+            ax.plot(position, gaps[0], label=label, linewidth=0.8 if every_update else 1.6,
+                    **style)
+            continue
+        seed_counts.add(len(group))
+        if every_update:
+            ax.fill_between(position, gaps.min(axis=0), gaps.max(axis=0), color=style["color"],
+                            alpha=0.25, linewidth=0)
+            ax.plot(position, np.median(gaps, axis=0), linewidth=0.8, label=label, **style)
+        else:  # thin solid lines: a dash pattern is unreadable when lines cross
+            for j, gap in enumerate(gaps):
+                ax.plot(position, gap, linewidth=0.8, alpha=0.7, color=style["color"],
+                        label=label if j == 0 else None)
+    note = None
+    if seed_counts:
+        seeds = "/".join(str(n) for n in sorted(seed_counts))
+        note = (f"median of {seeds} seeds, band: their range" if every_update
+                else f"one line per seed ({seeds} seeds)")
     ax.set_yscale("log")
     if x == "epochs":
         ax.set_xlabel("epoch")
@@ -284,39 +325,44 @@ def plot_excess_loss(runs: Mapping[str, DescentRun], floor: float, ax=None, x="e
     ax.set_ylabel(r"$L(\theta) - L(\theta^*)$ (log scale)")
     if title:
         ax.set_title(title, fontsize=11)
-    ax.legend(fontsize=9)
+    ax.legend(fontsize=8.5, title=note, title_fontsize=8.5, loc=legend_loc)
     return fig
 
 
-def plot_batch_comparison(runs: Mapping[str, DescentRun], floor: float):
-    """Two panels: the runs' excess loss at the end of each epoch, and after every update."""
+def plot_batch_comparison(runs: Mapping[str, DescentRun | Sequence[DescentRun]], floor: float):
+    """Two panels: the runs' excess loss at the end of each epoch (a thin line per seed), and
+    after every update (median and range over the seeds); see :func:`plot_excess_loss`."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
     plot_excess_loss(runs, floor, ax=left, every_update=False, title="per epoch")
-    plot_excess_loss(runs, floor, ax=right, x="updates", title="per update")
+    plot_excess_loss(runs, floor, ax=right, x="updates", title="per update",
+                     legend_loc="lower left")
     fig.tight_layout()
     return fig
 
 
-def plot_shuffling(runs: Mapping[str, DescentRun], floor: float, last_epochs: int = 3):
-    """Excess loss after every update, over the last ``last_epochs`` epochs of each run."""
+def plot_shuffling(runs: Mapping[str, DescentRun | Sequence[DescentRun]], floor: float,
+                   last_epochs: int = 3):
+    """Excess loss after every update, over the last ``last_epochs`` epochs of each run (for
+    several seeds, their median and range)."""
     fig, ax = get_axes(None, figsize=(8, 3.2))
     plot_excess_loss(runs, floor, ax=ax)
-    end = max(run.epochs[-1] for run in runs.values())
+    end = max(run.epochs[-1] for group in runs.values() for run in _as_seed_runs("", group))
     ax.set_xlim(end - last_epochs, end)
     fig.tight_layout()
     return fig
 
 
 def plot_schedules(schedules: Mapping[str, Callable[[int], float]],
-                   runs: Mapping[str, DescentRun], floor: float):
-    """Left: each schedule's learning rate per epoch; right: the excess loss of its run."""
+                   runs: Mapping[str, DescentRun | Sequence[DescentRun]], floor: float):
+    """Left: each schedule's learning rate per epoch; right: the excess loss of its run (for
+    several seeds, their median and range)."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
     for i, (label, schedule) in enumerate(schedules.items()):
-        epochs = np.arange(len(runs[label].lrs) + 1)
+        epochs = np.arange(len(_as_seed_runs(label, runs[label])[0].lrs) + 1)
         left.step(epochs, [schedule(int(e)) for e in epochs], where="post", label=label,
                   **style_of(i))
     left.set(xlabel="epoch", ylabel=r"learning rate $\alpha$", title="the schedules")
     left.legend(fontsize=9)
-    plot_excess_loss(runs, floor, ax=right, title="their effect on SGD")
+    plot_excess_loss(runs, floor, ax=right, title="their effect on SGD", legend_loc="lower left")
     fig.tight_layout()
     return fig

@@ -6,7 +6,8 @@ mini-batch descent recorded update by update.
 happens *inside* an epoch, :func:`run_descent` runs the same loop (shuffle, mini-batches,
 forward, backward, update) and records the loss on the whole training set after every single
 update, so that runs with different batch sizes can be compared per update and per epoch.
-:func:`gradient_noise` measures how far a mini-batch gradient strays from the full one.
+:func:`gradient_noise` measures how far a mini-batch gradient strays from the full one, and
+:func:`expected_gradient_noise` gives the exact expectation that measurement estimates.
 """
 
 from __future__ import annotations
@@ -23,12 +24,19 @@ from backproplab._validation import (
     check_positive,
     check_positive_int,
 )
-from backproplab.losses import get_loss
+from backproplab.losses import _prepared_targets, _unchecked_fns, get_loss
 from backproplab.optimizers import SGD
 from backproplab.studies.surfaces import Surface, get_surface
 from backproplab.training import minibatches
 
-__all__ = ["DescentRun", "gradient_noise", "max_stable_lr", "run_descent", "surface_hessian"]
+__all__ = [
+    "DescentRun",
+    "expected_gradient_noise",
+    "gradient_noise",
+    "max_stable_lr",
+    "run_descent",
+    "surface_hessian",
+]
 
 
 def _as_surface(surface) -> Surface:
@@ -123,6 +131,14 @@ def _check_batch_size(batch_size, n: int) -> int:
     return batch_size
 
 
+def _forward(model, X: np.ndarray) -> np.ndarray:
+    """``model.forward(X)`` without re-checking X, which ``_check_data`` checked once (the
+    same layers in the same order: the same numbers)."""
+    for layer in model.layers:
+        X = layer.forward(X)
+    return X
+
+
 def run_descent(
     model,
     X,
@@ -150,16 +166,22 @@ def run_descent(
     epochs = check_positive_int(epochs, "epochs")
     optimizer = SGD(model.params, lr=check_positive(lr, "lr"))
     rng = as_generator(rng, seed)
-    losses, lrs = [loss.value(model.forward(X), y)], []
+    output = model.forward(X)
+    losses, lrs = [loss.value(output, y)], []  # the checked loss: it validates y once
+    # Inside the loop, as in ``train``, the loss's unchecked cores (the same arithmetic).
+    value, grad = _unchecked_fns(loss)
+    y = _prepared_targets(loss, y, output.shape[1])
+    model.output_is_logit = loss.from_logits
     with np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(epochs):
             if schedule is not None:
                 optimizer.lr = schedule(epoch)
             lrs.append(optimizer.lr)
             for X_batch, y_batch in minibatches(X, y, batch_size=size, shuffle=shuffle, rng=rng):
-                model.loss_and_grads(X_batch, y_batch, loss)
+                model.zero_grad()
+                model.backward(grad(_forward(model, X_batch), y_batch))
                 optimizer.step(model.grads)
-                losses.append(loss.value(model.forward(X), y))
+                losses.append(value(_forward(model, X), y))
                 if not math.isfinite(losses[-1]):
                     message = (
                         f"diverged at epoch {epoch} (update {len(losses) - 1}): the loss became "
@@ -184,12 +206,39 @@ def gradient_noise(model, X, y, loss="mse", batch_size=1, draws=200, rng=None, s
     size = _check_batch_size(batch_size, len(X))
     draws = check_positive_int(draws, "draws")
     rng = as_generator(rng, seed)
-    model.loss_and_grads(X, y, loss)
+    model.loss_and_grads(X, y, loss)  # the checked loss: it validates y once
     full = np.concatenate([g.ravel() for g in model.grads])
+    _, grad = _unchecked_fns(loss)
+    y = _prepared_targets(loss, y, model.forward(X[:1]).shape[1])
     total = 0.0
     for _ in range(draws):
         rows = rng.choice(len(X), size=size, replace=False)
-        model.loss_and_grads(X[rows], y[rows], loss)
+        model.zero_grad()
+        model.backward(grad(model.forward(X[rows]), y[rows]))
         batch = np.concatenate([g.ravel() for g in model.grads])
         total += float(np.sum((batch - full) ** 2))
     return total / draws
+
+
+def expected_gradient_noise(model, X, y, loss="mse", batch_size=1) -> float:
+    """The exact E|g_B - g|^2 that :func:`gradient_noise` estimates, at the model's parameters.
+
+    From the per-sample gradients g_i (one backward pass per row of X (n, d)) and their mean
+    g: (n - B) / (B (n - 1)) * mean_i |g_i - g|^2, the variance of the mean of B rows drawn
+    without replacement. It holds for a loss that averages per-sample terms (every loss in
+    ``backproplab.losses``), where the full gradient g is the mean of the g_i. Leaves the
+    model's ``grads`` holding the gradient of the last row.
+    """
+    X, y = _check_data(model, X, y)
+    loss = get_loss(loss)
+    n = len(X)
+    size = _check_batch_size(batch_size, n)
+    if n < 2:
+        raise ValueError(f"X must have at least 2 rows to have gradient noise; got {n}")
+    per_sample = []
+    for i in range(n):
+        model.loss_and_grads(X[i:i + 1], y[i:i + 1], loss)
+        per_sample.append(np.concatenate([g.ravel() for g in model.grads]))
+    per_sample = np.array(per_sample)
+    spread = float(np.mean(np.sum((per_sample - per_sample.mean(axis=0)) ** 2, axis=1)))
+    return (n - size) / (size * (n - 1)) * spread

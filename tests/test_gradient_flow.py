@@ -3,18 +3,23 @@
 import numpy as np
 import pytest
 
+from backproplab.data import make_moons, xor
 from backproplab.gradcheck import numerical_gradient
 from backproplab.layers import Residual
 from backproplab.losses import mse
 from backproplab.network import MLP
 from backproplab.studies.gradient_flow import (
     DepthSweep,
+    censored_median,
+    clipping_study,
     deep_network,
     depth_sweep,
     fixed_batch,
     gradient_sizes,
     layer_sizes,
+    plateau_study,
 )
+from backproplab.training import train
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
@@ -99,3 +104,43 @@ def test_bad_input_is_explained():
         deep_network(3, 3, 3, "swish")
     with pytest.raises(ValueError, match="weight_scale"):
         deep_network(3, 3, 3, weight_scale=0.0)
+
+
+# ----- studies over seeds --------------------------------------------------------------------
+def test_clipping_study_trains_the_networks_train_would():
+    X, y = make_moons(n_samples=40, noise=0.1, seed=0)
+    y = y[:, None].astype(float)
+    runs = clipping_study(X, y, seeds=[0, 2], depth=4, width=6, weight_scale=2.0, lr=0.1,
+                          epochs=8, clip_norm=0.5, clip_value=0.05)
+    assert list(runs) == ["no clipping", "clip by norm", "clip by value", "He × 1, no clipping"]
+    settings = {"no clipping": (2.0, {}), "clip by norm": (2.0, {"clip_norm": 0.5}),
+                "clip by value": (2.0, {"clip_value": 0.05}), "He × 1, no clipping": (1.0, {})}
+    for label, (scale, clip) in settings.items():
+        for row, seed in enumerate([0, 2]):
+            model = deep_network(4, 6, 2, "relu", "he", weight_scale=scale, seed=seed)
+            history = train(model, X, y, loss="bce_with_logits", lr=0.1, epochs=8, **clip)
+            np.testing.assert_allclose(runs[label].loss[row], history.loss, rtol=1e-9)
+    assert list(clipping_study(X, y, seeds=[0], depth=3, width=4, epochs=2, control=False)) == [
+        "no clipping", "clip by norm", "clip by value"]
+
+
+def test_plateau_study_trains_sigmoid_networks_of_each_depth():
+    X, y = xor()
+    runs = plateau_study(X, y, hidden_layers=(1, 3), width=3, seeds=[4, 8], lr=2.0, epochs=60)
+    assert list(runs) == ["2-3-1", "2-3-3-3-1"]
+    model = MLP([2, 3, 3, 3, 1], activation="sigmoid", output_activation="sigmoid", seed=8)
+    history = train(model, X, y, loss="mse", lr=2.0, epochs=60, shuffle=False)
+    np.testing.assert_allclose(runs["2-3-3-3-1"].loss[1], history.loss, rtol=1e-9)
+    np.testing.assert_allclose(runs["2-3-3-3-1"].grad_mean_abs[1], history.grad_stats,
+                               rtol=1e-9)
+
+
+def test_censored_median():
+    # Runs that never got there (-1) count as later than all others.
+    assert censored_median([30, 10, 20], 100) == 20
+    assert censored_median([30, -1, 10, -1, 20], 100) == 30
+    assert censored_median([10, -1, -1], 100) == np.inf
+    with pytest.raises(ValueError, match="first_epochs must lie in"):
+        censored_median([10, 100], 100)
+    with pytest.raises(ValueError, match="first_epochs must be a non-empty"):
+        censored_median([], 100)

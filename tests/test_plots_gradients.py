@@ -15,7 +15,7 @@ from backproplab.plots import gradients as gplots  # noqa: E402
 from backproplab.studies.gradient_flow import depth_sweep  # noqa: E402
 from backproplab.studies.reference_runs import ARTICLE_FIGURES  # noqa: E402
 from backproplab.studies.seed_study import xor_seed_study  # noqa: E402
-from backproplab.training import History  # noqa: E402
+from backproplab.studies.stacked_training import StackedRun  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -45,6 +45,9 @@ def test_article_run_marks_the_printed_figures():
     np.testing.assert_allclose(marks.get_ydata(), [0.318, 0.010, 0.0023])
     ends = right.get_lines()[2]
     np.testing.assert_allclose(ends.get_ydata(), [0.000590, 0.001217])
+    fig = gplots.plot_article_run(run, ARTICLE_FIGURES, fastest_step=2500)
+    fastest = fig.axes[0].get_lines()[3]
+    assert fastest.get_xdata()[0] == 2500 and "2,500" in fastest.get_label()
 
 
 def test_depth_sweep_frame_shows_first_and_last_layers():
@@ -58,14 +61,47 @@ def test_depth_sweep_frame_shows_first_and_last_layers():
     assert [line.get_label() for line in right.get_lines()] == ["depth 5", "depth 10"]
 
 
-def test_training_runs_cap_a_diverged_curve():
-    fine = History(loss=[1.0, 0.5, 0.1])
-    blown = History(loss=[1.0, 1e30, 1e200], diverged=True)
-    fig = gplots.plot_training_runs({"fine": fine, "blown": blown})
-    ax = fig.axes[0]
-    assert ax.get_ylim()[1] == pytest.approx(150.0)
-    assert max(ax.get_lines()[1].get_ydata()) == pytest.approx(100.0)
-    assert "diverged" in ax.get_legend().get_texts()[1].get_text()
+def record(loss, diverged_at, grads=None):
+    loss = np.asarray(loss, dtype=float)
+    return StackedRun(loss, None, grads, np.asarray(diverged_at), [], [])
+
+
+def test_clipping_study_draws_every_seed_and_crosses_the_diverged():
+    fine = record([[1.0, 0.5, 0.1], [1.0, 0.4, 0.2]], [-1, -1])
+    blown = record([[1.0, 1e30, np.nan], [1.0, 0.9, 0.8]], [2, -1])
+    fig = gplots.plot_clipping_study({"fine": fine, "blown": blown})
+    left, right = fig.axes
+    assert len(left.get_lines()) == 2 and len(right.get_lines()) == 3  # 2 seeds + 1 cross
+    assert right.get_ylim()[1] == pytest.approx(150.0)
+    assert max(right.get_lines()[0].get_ydata()[:2]) == pytest.approx(100.0)  # capped at top
+    cross = right.get_lines()[1]
+    assert cross.get_marker() == "x" and cross.get_xdata()[0] == 1
+    assert "1 of 2 diverged" in right.get_title() and "none of 2" in left.get_title()
+
+
+def test_plateau_study_shares_and_ratios():
+    loss = np.array([[0.25, 0.2, 0.05, 0.01], [0.25, 0.25, 0.25, 0.02], [0.25] * 4])
+    grads = np.ones((3, 4, 3))
+    grads[:, :, 0] = 0.1  # the first layer gets a tenth of the output layer's gradient
+    run = record(loss, [-1, -1, -1], grads)
+    fig = gplots.plot_plateau_study({"net": run}, detail="net", shown=2)
+    left, middle, right = fig.axes
+    assert len(left.get_lines()) == 2 + 1  # two seeds and the 0.25 line
+    shares = middle.get_lines()[0].get_ydata()
+    np.testing.assert_allclose(shares, [0, 0, 1 / 3, 2 / 3])  # loss < 0.1 at epochs 2 and 3
+    np.testing.assert_allclose(right.get_lines()[0].get_ydata(), 0.1)
+
+
+def test_accuracy_shares_stack_to_one():
+    accuracy = np.array([[0.5, 0.75, 1.0], [0.5, 0.5, 0.75], [0.25, 1.0, 1.0]])
+    fig = gplots.plot_accuracy_shares(accuracy, {"first": accuracy[0]}, mark=1)
+    left, right = fig.axes
+    np.testing.assert_allclose(left.get_lines()[0].get_ydata(), accuracy[0])
+    assert len(right.collections) == 4  # 100 %, 75 %, 50 % and the rest
+    top = right.collections[-1].get_paths()[0].vertices[:, 1].max()
+    assert top == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="accuracy must have shape"):
+        gplots.plot_accuracy_shares(accuracy[0], {})
 
 
 def test_seed_study_bars_are_shares():

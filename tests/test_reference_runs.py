@@ -13,6 +13,7 @@ from backproplab.studies.reference_runs import (
     NIELSEN_SPEEDS,
     article_run,
     article_weights,
+    fastest_fall,
     half_sse,
     half_sse_grad,
     matches_printed,
@@ -105,6 +106,30 @@ def test_playground_seeds_42_and_123():
     # The playground article: 2-2-1, lr 0.5, 5,000 epochs; seed 42 stuck at 75 %, 123 solved.
     study = playground_run([42, 123])
     np.testing.assert_array_equal(study.accuracy, [0.75, 1.0])
+
+
+def test_playground_seed_42_leaves_75_percent_later():
+    # Measured by the issue on another machine: 50 % at epoch 5,250 and still at 10,000.
+    study = playground_run([42], epochs=10_000, record_accuracy=True)
+    curve = study.run.accuracy_curve[0]  # column t: after t updates
+    assert curve[5000] == 0.75 and curve[5250] == 0.5 and study.accuracy[0] == 0.5
+    assert np.all(curve[5250:] == 0.5)
+
+
+def test_fastest_fall_on_a_curve_with_a_known_inflection():
+    # A quick exponential drop, then a logistic fall centred on step 60 (fastest there).
+    t = np.arange(200)
+    loss = 0.1 * np.exp(-t / 3) + 0.2 / (1 + np.exp((t - 60.5) / 8))
+    assert fastest_fall(loss) == 60
+    assert fastest_fall(np.exp(-t / 10)) == 0  # the fall only slows down
+    with pytest.raises(ValueError, match="loss must be a finite curve"):
+        fastest_fall([1.0, np.nan, 0.5])
+
+
+def test_the_article_curve_falls_fastest_around_step_2500():
+    # The article: "around step 2,500 something changes. The loss starts dropping."
+    loss = article_run().loss[0]
+    assert 2000 < fastest_fall(loss) < 3000
 
 
 def nielsen_cost(model, X, Y):

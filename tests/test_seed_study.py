@@ -81,6 +81,21 @@ def test_final_loss_and_accuracy_describe_the_final_weights():
         assert run.final_loss[s] == pytest.approx(np.mean((out - y) ** 2), rel=1e-12)
         assert run.accuracy[s] == np.mean((out > 0.5) == (y > 0.5))
         np.testing.assert_allclose(run.predict(X, s), out, rtol=1e-12)
+        np.testing.assert_array_equal(run.classify(X, s), (out[:, 0] > 0.5).astype(int))
+
+
+def test_accuracy_curve_is_the_accuracy_after_each_number_of_updates():
+    X, y = xor()
+    W1, W2 = initial_weights([2, 2, 1], range(8))
+    run = train_two_layer(W1, W2, X, y, lr=1.0, epochs=400, record_accuracy=True)
+    assert run.accuracy_curve.shape == (8, 400)
+    for t in (1, 57, 399):  # column t is the accuracy of the weights after t updates
+        shorter = train_two_layer(W1, W2, X, y, lr=1.0, epochs=t)
+        np.testing.assert_array_equal(run.accuracy_curve[:, t], shorter.accuracy)
+    out = sigmoid(sigmoid(X @ W1) @ W2)  # before any update: zero biases
+    np.testing.assert_array_equal(run.accuracy_curve[:, 0],
+                                  np.mean((out > 0.5) == (y > 0.5), axis=(1, 2)))
+    assert train_two_layer(W1, W2, X, y, lr=1.0, epochs=3).accuracy_curve is None
 
 
 def test_inputs_are_not_modified():

@@ -10,7 +10,7 @@ import numpy as np
 from .._validation import check_positive_int
 from ..activations import relu_grad, sigmoid_grad, tanh_grad
 from ..studies.gradient_flow import fixed_batch, get_init_label, gradient_sizes
-from .core import COLORS, get_axes, plot_decision_boundary, plot_gradient_sizes, style_of
+from .core import COLORS, get_axes, plot_decision_boundary, style_of
 from .live import LiveFigure
 
 LOSS_LEVELS = {"1/8": 1 / 8, "1/6": 1 / 6, "1/4": 1 / 4}
@@ -45,10 +45,11 @@ def plot_activation_slopes(max_factors: int = 20, n_paths: int = 2000, seed: int
     return fig
 
 
-def plot_article_run(run, figures: Mapping[str, str]):
+def plot_article_run(run, figures: Mapping[str, str], fastest_step=None):
     """Loss and per-layer gradient size of the loss-curve article's run, its figures marked.
 
-    ``run`` is ``reference_runs.article_run()``; ``figures`` is ``ARTICLE_FIGURES``.
+    ``run`` is ``reference_runs.article_run()``; ``figures`` is ``ARTICLE_FIGURES``;
+    ``fastest_step`` (optional) is marked as the step where the loss falls fastest.
     """
     loss, grads = run.loss[0], run.grad_mean_abs[0]
     steps = np.arange(len(loss))
@@ -58,6 +59,9 @@ def plot_article_run(run, figures: Mapping[str, str]):
     left.plot([s for s, _ in marks], [float(figures[k]) for _, k in marks], "s", color=COLORS[1],
               markersize=7, fillstyle="none", label="article's figures")
     left.plot([2000], [loss[2000]], "v", color=COLORS[3], label="step 2,000")
+    if fastest_step is not None:
+        left.plot([fastest_step], [loss[fastest_step]], "o", color=COLORS[4],
+                  label=f"fastest fall (step {fastest_step:,})")
     left.set(xlabel="step", ylabel="loss: mean $(\\hat y - y)^2$", title="loss")
     left.legend()
     for i, name in enumerate(["$W_1$ (first layer)", "$W_2$ (output layer)"]):
@@ -72,21 +76,41 @@ def plot_article_run(run, figures: Mapping[str, str]):
     return fig
 
 
-def plot_plateau(histories: Mapping[str, object], detail: str):
-    """Left: loss curves of several runs. Right: per-layer gradient sizes of the run ``detail``.
+def plot_plateau_study(runs: Mapping[str, object], detail: str, level: float = 0.1,
+                       shown: int = 10):
+    """Plateaus over many seeds: ``runs`` maps a label to a ``StackedRun`` (``plateau_study``).
 
-    ``histories`` maps a label to a ``training.History``.
+    Left: the loss curves of the first ``shown`` seeds of every run, one thin line each.
+    Middle: the share of seeds whose loss has fallen below ``level`` by each epoch.
+    Right: for the run ``detail``, the first layer's gradient over the output layer's, one
+    thin line per shown seed (below 1: the first layer gets the smaller gradient).
     """
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
-    for i, (label, history) in enumerate(histories.items()):
-        left.plot(history.loss, label=label, **style_of(i))
-    left.set(xlabel="epoch", ylabel="loss (MSE)", title="plateau, then a sudden drop")
+    shown = check_positive_int(shown, "shown")
+    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(12, 3.6))
+    for i, (label, run) in enumerate(runs.items()):
+        epochs = np.arange(run.loss.shape[1])
+        for k, loss in enumerate(run.loss[:shown]):
+            left.plot(epochs, loss, linewidth=0.8, alpha=0.7, color=COLORS[i],
+                      linestyle=style_of(i)["linestyle"], label=label if k == 0 else None)
+        first = run.first_below(level)
+        escaped = np.array([np.mean((first >= 0) & (first <= t)) for t in epochs])
+        middle.plot(epochs, escaped, label=label, **style_of(i))
+    left.axhline(0.25, color="0.5", linewidth=0.8, linestyle=":")
+    left.set(xlabel="epoch", ylabel="loss (MSE)",
+             title=f"loss, {shown} seeds per network")
     left.legend()
-    sizes = histories[detail].grad_stats
-    names = [f"layer {i + 1}" + (" (first)" if i == 0 else "") for i in range(sizes.shape[1])]
-    names[-1] = f"layer {sizes.shape[1]} (output)"
-    plot_gradient_sizes(sizes, ax=right, layer_names=names)
-    right.set_title(f"gradient size per layer, {detail}")
+    middle.axhline(0.5, color="0.5", linewidth=0.8, linestyle=":")
+    middle.set(xlabel="epoch", ylabel=f"share of seeds with loss < {level:g}", ylim=(0, 1.02),
+               title=f"escaped, of {len(first)} seeds")
+    middle.legend(loc="lower right")
+    grads = runs[detail].grad_mean_abs[:shown]
+    for k, g in enumerate(grads):
+        right.semilogy(g[:, 0] / g[:, -1], linewidth=0.8, alpha=0.8, color=COLORS[2],
+                       label=f"{shown} seeds" if k == 0 else None)
+    right.axhline(1.0, color="0.4", linewidth=0.8, linestyle=":")
+    right.set(xlabel="epoch", ylabel="first layer / output layer (log)",
+              title=f"gradient size, {detail}")
+    right.legend(loc="lower right")
     fig.tight_layout()
     return fig
 
@@ -228,26 +252,62 @@ def _check_max_depth(max_depth) -> int:
     return max_depth
 
 
-def plot_training_runs(histories: Mapping[str, object], ax=None):
-    """Training-loss curves (log scale); a run that diverged ends in a cross.
+def plot_clipping_study(runs: Mapping[str, object]):
+    """One panel per entry of ``runs`` (label -> ``StackedRun``): every seed's training loss.
 
-    The vertical axis stops at 100 times the largest starting loss; a diverged run whose loss
-    went beyond that is drawn up to the edge, with its last finite loss written beside the cross.
+    Loss is on a log axis that stops at 100 times the largest starting loss; a network that
+    diverged is drawn up to its last finite loss (clipped to the axis) and ends in a cross.
     """
-    fig, ax = get_axes(ax, figsize=(6, 3.4))
-    top = 100 * max(float(h.loss[0]) for h in histories.values())
-    for i, (label, history) in enumerate(histories.items()):
-        loss = np.asarray(history.loss, dtype=float)
-        ax.semilogy(np.minimum(loss, top), label=label + (" (diverged)" if history.diverged
-                                                           else ""), **style_of(i))
-        if history.diverged:
-            end = (len(loss) - 1, min(loss[-1], top))
-            ax.plot(*end, "x", color=COLORS[i], markersize=10, mew=2)
-            ax.annotate(f"loss {loss[-1]:.0e}, then nan", end, xytext=(8, -4),
-                        textcoords="offset points", va="top", fontsize=9)
-    ax.set_ylim(top=top * 1.5)
-    ax.set(xlabel="epoch", ylabel="training loss (log)")
-    ax.legend()
+    fig, axes = plt.subplots(1, len(runs), figsize=(3.2 * len(runs), 3.4), sharey=True)
+    axes = np.atleast_1d(axes)
+    top = 100 * max(float(np.nanmax(run.loss[:, 0])) for run in runs.values())
+    for i, (ax, (label, run)) in enumerate(zip(axes, runs.items(), strict=True)):
+        epochs = np.arange(run.loss.shape[1])
+        for loss, stop in zip(run.loss, run.diverged_at, strict=True):
+            ax.semilogy(epochs, np.minimum(loss, top), linewidth=0.8, alpha=0.7,
+                        color=COLORS[i])
+            if stop >= 0:
+                last = stop - 1 if stop > 0 else 0
+                ax.plot(last, min(loss[last], top), "x", color=COLORS[3], markersize=7, mew=1.5)
+        n_div = int(run.diverged.sum())
+        ax.set_title(f"{label}\n{n_div} of {len(run.loss)} diverged" if n_div
+                     else f"{label}\nnone of {len(run.loss)} diverged", fontsize=11)
+        ax.set(xlabel="epoch")
+    axes[0].set_ylim(top=top * 1.5)
+    axes[0].set_ylabel("training loss (log)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_accuracy_shares(accuracy, highlight: Mapping[str, Sequence[float]], mark=None):
+    """Left: accuracy over epochs of a few networks. Right: share of all networks at each level.
+
+    ``accuracy`` (S, T) holds the accuracy of S networks after t = 0 ... T-1 updates;
+    ``highlight`` maps a label to one such curve (T,); ``mark`` is an epoch drawn as a
+    dotted vertical line in both panels (e.g. where a published snapshot was taken).
+    """
+    accuracy = np.asarray(accuracy, dtype=float)
+    if accuracy.ndim != 2:
+        raise ValueError(f"accuracy must have shape (n_networks, epochs); got {accuracy.shape}")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+    epochs = np.arange(accuracy.shape[1])
+    for i, (label, curve) in enumerate(highlight.items()):
+        left.plot(epochs, curve, label=label, **style_of(i))
+    left.set(xlabel="epoch", ylabel="training accuracy", ylim=(0.2, 1.05),
+             title="two networks")
+    left.legend(loc="lower right")
+    levels = [(1.0, "100%"), (0.75, "75%"), (0.5, "50%")]
+    shares = [np.mean(accuracy == level, axis=0) for level, _ in levels]
+    others = 1 - np.sum(shares, axis=0)
+    right.stackplot(epochs, *shares, others, labels=[name for _, name in levels] + ["other"],
+                    colors=[COLORS[2], COLORS[1], COLORS[3], "0.8"], alpha=0.85)
+    right.set(xlabel="epoch", ylabel="share of networks", ylim=(0, 1),
+              title=f"all {len(accuracy)} networks, by accuracy")
+    right.legend(loc="lower right", fontsize=9)
+    if mark is not None:
+        for ax in (left, right):
+            ax.axvline(mark, color="0.3", linewidth=1, linestyle=":")
+    fig.tight_layout()
     return fig
 
 

@@ -29,6 +29,7 @@ from backproplab.init import INITIALIZERS
 from backproplab.layers import Activation, Dense, Residual
 from backproplab.network import Sequential
 from backproplab.studies.seed_study import initial_weights
+from backproplab.studies.stacked_training import train_seeds
 
 INIT_LABELS = {"normal": "naive N(0, 0.01²)", "xavier": "Xavier", "he": "He"}
 
@@ -175,3 +176,75 @@ def get_init_label(init: str) -> str:
     """Readable name of an initialiser for figures."""
     return INIT_LABELS.get(init, init)
 
+
+
+def clipping_study(
+    X, y, seeds=range(16), depth=10, width=16, weight_scale=2.0, lr=0.1, epochs=500,
+    clip_norm=1.0, clip_value=0.1, control=True,
+) -> dict:
+    """Deep ReLU networks with He weights times ``weight_scale``, trained with and without
+    gradient clipping, one network per seed: ``{label: StackedRun}``.
+
+    Network s is ``deep_network(depth, width, X.shape[1], "relu", "he", y.shape[1],
+    weight_scale=weight_scale, seed=s)``, trained full batch with binary cross-entropy on its
+    logits (``train(..., loss="bce_with_logits", lr=lr, epochs=epochs, clip_norm=...)``) on X
+    (n, n_features) with 0/1 targets y (n, 1). The labels are "no clipping", "clip by norm"
+    (``clip_norm``), "clip by value" (``clip_value``) and, with ``control``, "He × 1, no
+    clipping": the same networks with ordinary He weights and no clipping.
+    """
+    X = as_2d_float(X, "X")
+    y = as_2d_float(y, "y")
+    sizes = layer_sizes(depth, width, X.shape[1], y.shape[1])
+    settings = {
+        "no clipping": (weight_scale, {}),
+        "clip by norm": (weight_scale, {"clip_norm": check_positive(clip_norm, "clip_norm")}),
+        "clip by value": (weight_scale, {"clip_value": check_positive(clip_value, "clip_value")}),
+    }
+    if control:
+        settings["He × 1, no clipping"] = (1.0, {})
+    return {
+        label: train_seeds(sizes, seeds, X, y, lr, epochs, activation="relu", init="he",
+                           weight_scale=scale, loss="bce_with_logits", **clip)
+        for label, (scale, clip) in settings.items()
+    }
+
+
+def plateau_study(
+    X, y, hidden_layers=(1, 2, 3), width=4, seeds=range(50), lr=2.0, epochs=3000
+) -> dict:
+    """Sigmoid networks with 1, 2, ... hidden layers of ``width`` units, one per seed:
+    ``{"2-4-1": StackedRun, "2-4-4-1": ..., ...}`` with per-layer gradient sizes recorded.
+
+    Network s of each depth is ``MLP([n_in, width, ..., width, n_out], activation="sigmoid",
+    output_activation="sigmoid", seed=s)`` (Xavier weights, zero biases), trained full batch
+    with the mean squared error on X (n, n_in) and y (n, n_out), as ``train(model, X, y,
+    loss="mse", lr=lr, epochs=epochs, shuffle=False)`` trains it.
+    """
+    X = as_2d_float(X, "X")
+    y = as_2d_float(y, "y")
+    width = check_positive_int(width, "width")
+    runs = {}
+    for n_hidden in hidden_layers:
+        sizes = [X.shape[1]] + [width] * check_positive_int(n_hidden, "hidden_layers") + [
+            y.shape[1]]
+        runs["-".join(map(str, sizes))] = train_seeds(
+            sizes, seeds, X, y, lr, epochs, activation="sigmoid", output_activation="sigmoid",
+            loss="mse", record_grads=True,
+        )
+    return runs
+
+
+def censored_median(first_epochs, budget) -> float:
+    """Median of first-passage epochs (S,), where -1 means "not within ``budget`` epochs".
+
+    The runs that never got there count as later than every run that did, so the median is
+    exact while more than half of the runs got there; otherwise it is ``inf`` (beyond the
+    budget).
+    """
+    first = np.asarray(first_epochs)
+    if first.ndim != 1 or first.size == 0:
+        raise ValueError(f"first_epochs must be a non-empty 1-D array; got shape {first.shape}")
+    budget = check_positive_int(budget, "budget")
+    if np.any((first < -1) | (first >= budget)):
+        raise ValueError(f"first_epochs must lie in [0, {budget}) or be -1 (never)")
+    return float(np.median(np.where(first >= 0, first, np.inf)))

@@ -44,6 +44,25 @@ def matches_printed(value: float, printed: str) -> bool:
     return f"{value:.{decimals}f}" == printed
 
 
+def fastest_fall(loss) -> int:
+    """The step at which a loss curve (steps,) falls the most, after its initial drop.
+
+    A loss curve often starts with a quick fall that slows down, then speeds up again as the
+    network finds its way, and slows once more. The initial drop ends at the first step where
+    the fall gets faster; the answer is the step t, from there on, with the largest
+    ``loss[t] - loss[t + 1]``. A curve whose fall never speeds up again gives 0.
+    """
+    loss = np.asarray(loss, dtype=float)
+    if loss.ndim != 1 or len(loss) < 3 or not np.all(np.isfinite(loss)):
+        raise ValueError(f"loss must be a finite curve of at least 3 steps; got {loss.shape}")
+    fall = -np.diff(loss)
+    speeding_up = np.flatnonzero(np.diff(fall) > 0)
+    if len(speeding_up) == 0:
+        return 0
+    start = int(speeding_up[0]) + 1
+    return start + int(np.argmax(fall[start:]))
+
+
 def half_sse(y_pred, y_true) -> float:
     """Half the summed squared error 0.5 * sum((y_pred - y_true)**2); shapes must match."""
     y_pred, y_true = np.asarray(y_pred, dtype=float), np.asarray(y_true, dtype=float)
@@ -85,13 +104,15 @@ def article_run(steps=10_000, lr=0.1, seed=42) -> TwoLayerRun:
     )
 
 
-def playground_run(seeds, hidden=2, lr=0.5, epochs=5000) -> SeedStudy:
+def playground_run(seeds, hidden=2, lr=0.5, epochs=5000, record_accuracy=False) -> SeedStudy:
     """The playground article's XOR networks under its conventions, one per seed.
 
     Weights ``randn(n_in, n_out) * sqrt(2 / (n_in + n_out))`` after ``np.random.seed(seed)``
     (W1 then W2), zero biases, mean squared error without the factor 2, averaged gradients.
+    ``record_accuracy`` keeps the accuracy before every update (``run.accuracy_curve``).
     """
-    return xor_seed_study(hidden, seeds, lr=lr, epochs=epochs, conventions="playground")
+    return xor_seed_study(hidden, seeds, lr=lr, epochs=epochs, conventions="playground",
+                          record_accuracy=record_accuracy)
 
 
 def nielsen_learning_speeds(X, Y, hidden=(30, 30, 30, 30), seeds=range(10)) -> np.ndarray:

@@ -55,6 +55,8 @@ class TwoLayerRun:
     accuracy : (S,) fraction of samples whose output is on the right side of 0.5, at the end
     params : final weights, {"W1": (S, n_in, h), "b1": (S, h), "W2": (S, h, k), "b2": (S, k)}
     activation : name of the hidden layer's activation
+    accuracy_curve : (S, epochs) accuracy before each update (column t: after t updates), or
+        None when not recorded
     """
 
     loss: np.ndarray
@@ -63,10 +65,20 @@ class TwoLayerRun:
     accuracy: np.ndarray
     params: dict
     activation: str = "sigmoid"
+    accuracy_curve: np.ndarray | None = None
 
     def predict(self, X, index: int = 0) -> np.ndarray:
         """Outputs (m, k) of network ``index`` for inputs X (m, n_in)."""
         return _forward(as_2d_float(X, "X"), self.params, self.activation, index)
+
+    def classify(self, X, index: int = 0) -> np.ndarray:
+        """Class labels (m,) of network ``index`` for inputs X (m, n_in): 1 where its single
+        output is above 0.5, else 0."""
+        output = self.predict(X, index)
+        if output.shape[1] != 1:
+            raise ValueError(f"classify needs networks with one output; these have "
+                             f"{output.shape[1]}")
+        return (output[:, 0] > 0.5).astype(np.int64)
 
 
 def _forward(X, params, activation, index=slice(None)):
@@ -123,6 +135,7 @@ def train_two_layer(
     activation="sigmoid",
     loss="mse",
     record_grads=False,
+    record_accuracy=False,
 ) -> TwoLayerRun:
     """Train S two-layer networks side by side by full-batch gradient descent.
 
@@ -130,7 +143,9 @@ def train_two_layer(
     modified); b1 (S, h) and b2 (S, k) their biases (zero by default). X is (n, n_in) and y
     (n, k) or (n,), shared by all networks. ``activation`` is the hidden layer's; the output
     is always a sigmoid. ``loss`` chooses the output error (see the module docstring); the
-    recorded loss is always the mean squared error. Returns a :class:`TwoLayerRun`.
+    recorded loss is always the mean squared error. With ``record_accuracy`` the accuracy
+    before every update is kept too (``TwoLayerRun.accuracy_curve``). Returns a
+    :class:`TwoLayerRun`.
     """
     W1, W2 = _stacked(W1, "W1"), _stacked(W2, "W2")
     X, y = _checked_problem(W1, W2, X, y)
@@ -141,6 +156,8 @@ def train_two_layer(
     scale = OUTPUT_ERROR_SCALES[check_choice(loss, "loss", OUTPUT_ERROR_SCALES)](y.size)
     losses = np.empty((W1.shape[0], epochs))
     grads = np.empty((W1.shape[0], epochs, 2)) if record_grads else None
+    accuracy = np.empty((W1.shape[0], epochs)) if record_accuracy else None
+    positive = y > 0.5
     XT = X.T
     for t in range(epochs):
         Z1 = X @ W1
@@ -148,8 +165,11 @@ def train_two_layer(
         H = act(Z1)
         Z2 = H @ W2
         Z2 += b2[:, None, :]
-        error = sigmoid(Z2) - y
+        output = sigmoid(Z2)
+        error = output - y
         losses[:, t] = (error * error).sum(axis=(1, 2)) / y.size
+        if record_accuracy:
+            accuracy[:, t] = ((output > 0.5) == positive).mean(axis=(1, 2))
         dZ2 = (scale * error) * sigmoid_grad(Z2)
         dZ1 = (dZ2 @ W2.transpose(0, 2, 1)) * act_grad(Z1)
         dW2 = H.transpose(0, 2, 1) @ dZ2
@@ -170,6 +190,7 @@ def train_two_layer(
         accuracy=np.mean((output > 0.5) == (y > 0.5), axis=(1, 2)),
         params=params,
         activation=activation,
+        accuracy_curve=accuracy,
     )
 
 
@@ -236,7 +257,8 @@ CONVENTIONS = {"course": (False, "mse"), "playground": (True, "half_mse")}
 
 
 def xor_seed_study(
-    hidden, seeds, lr=1.0, epochs=5000, init="xavier", conventions="course", activation="sigmoid"
+    hidden, seeds, lr=1.0, epochs=5000, init="xavier", conventions="course", activation="sigmoid",
+    record_accuracy=False,
 ) -> SeedStudy:
     """Train a 2-``hidden``-1 network on XOR for every seed at once; return a :class:`SeedStudy`.
 
@@ -245,12 +267,14 @@ def xor_seed_study(
     ``train(model, X, y, loss="mse", lr=lr, epochs=epochs)`` would produce.
     ``conventions="playground"`` draws ``randn(n_in, n_out) * sqrt(2 / (n_in + n_out))`` after
     ``np.random.seed(s)`` and uses the error (y_hat - y) / N without the factor 2
-    (``init`` is then ignored). Biases start at zero.
+    (``init`` is then ignored). Biases start at zero. ``record_accuracy`` keeps the accuracy
+    before every update in ``study.run.accuracy_curve`` (S, epochs).
     """
     hidden = check_positive_int(hidden, "hidden")
     legacy, loss = CONVENTIONS[check_choice(conventions, "conventions", CONVENTIONS)]
     seeds = _seed_list(seeds)
     W1, W2 = initial_weights([2, hidden, 1], seeds, "xavier" if legacy else init, legacy)
     X, y = xor()
-    run = train_two_layer(W1, W2, X, y, lr, epochs, activation=activation, loss=loss)
+    run = train_two_layer(W1, W2, X, y, lr, epochs, activation=activation, loss=loss,
+                          record_accuracy=record_accuracy)
     return SeedStudy(np.array(seeds), run.accuracy, run.final_loss, run)

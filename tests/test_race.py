@@ -19,6 +19,7 @@ from ipywidgets.widgets.widget_link import Link  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import backproplab.plots.race as race_plots  # noqa: E402
+from backproplab.network import MLP  # noqa: E402
 from backproplab.plots.live import LIVE_DPI  # noqa: E402
 from backproplab.plots.race import (  # noqa: E402
     DISPLAY_FLOOR,
@@ -27,22 +28,32 @@ from backproplab.plots.race import (  # noqa: E402
     LiveRace,
     RaceFigure,
     optimizer_style,
+    plot_epoch_counting,
+    plot_race_sweep,
+    plot_training_race,
     race_alt,
     race_frames,
 )
 from backproplab.plots.widgets import precomputed_player  # noqa: E402
 from backproplab.studies.race import (  # noqa: E402
     LOSS_FLOOR,
+    RaceSweep,
+    first_moment_estimates,
     losses_at,
     path_score,
     race,
+    race_sweep,
+    shifted_grid,
     snapshot_steps,
     step_sizes,
     steps_to_reach,
+    steps_to_stay,
+    train_optimizers,
     tune_lr,
     tune_lrs,
 )
 from backproplab.studies.surfaces import OptimizerPath, Quadratic  # noqa: E402
+from backproplab.training import train  # noqa: E402
 
 START = (0.8, -0.6)
 
@@ -160,6 +171,146 @@ def test_step_sizes_checks_its_step_counts():
         step_sizes("adam", np.ones(3), step_counts=[1, 2])
     with pytest.raises(ValueError, match="step_counts"):
         step_sizes("adam", np.ones(2), step_counts=[1, 0])
+
+
+# ----- staying below a target, and races over many settings ------------------------------------
+def test_steps_to_stay_ignores_a_dip_that_rebounds():
+    path = _path([3.0, 0.4, 2.0, 0.5, 0.1, 0.2])
+    assert steps_to_reach(path, 0.5) == 1  # the dip at step 1 counts as arrived
+    assert steps_to_stay(path, 0.5) == 3  # below from step 3 to the end
+    assert steps_to_stay(path, 0.15) is None  # ends above it
+    assert steps_to_stay(_path([0.1, 0.01]), 0.5) == 0
+    assert steps_to_stay(_path([1.0, 1e-9], diverged=True), 0.5) is None
+    with pytest.raises(ValueError, match="loss"):
+        steps_to_stay(path, 0.0)
+
+
+def test_shifted_grid_multiplies_every_rate():
+    assert np.allclose(shifted_grid(0.5, [1.0, 10.0]), [np.sqrt(10), 10 * np.sqrt(10)])
+    assert shifted_grid(0.0, [0.1]) == (0.1,)
+    with pytest.raises(ValueError, match="offset"):
+        shifted_grid(float("nan"), [0.1])
+    with pytest.raises(ValueError, match="lrs"):
+        shifted_grid(0.0, [0.1, -1.0])
+
+
+def _bowl_sweep():
+    # Gradient descent on the round bowl f = |p|^2 / 2 moves p to (1 - lr) p: lr 1 lands on the
+    # minimum in one step, lr 2 flips the sign of p forever (the loss never changes) and lr 3
+    # doubles |p| each step (beyond the radius 1e6 after 20 steps from |p_0| = 1). On the grid
+    # [0.25, 0.5, 1] the tuned rate is 1; shifted down by log10(2), [0.125, 0.25, 0.5], it is
+    # 0.5, whose loss 0.5 |p_0|^2 0.25^k is below 1e-6 from k = 10 (|p_0| = 1) or k = 9
+    # (|p_0| = 0.5) on.
+    return race_sweep(_bowl(), starts=[START, (-0.3, 0.4)], offsets=(0.0, -np.log10(2)),
+                      scales=(1.0, 2.0, 3.0), optimizers=("sgd",), steps=30, target=1e-6,
+                      lrs=[0.25, 0.5, 1.0])
+
+
+def test_race_sweep_tunes_and_races_every_start_and_grid_offset():
+    sweep = _bowl_sweep()
+    assert sweep.n_settings == 4 and sweep.steps.shape == (4, 3, 1)
+    assert np.allclose(sweep.tuned[:, 0], [1.0, 0.5, 1.0, 0.5])
+    nan = np.nan
+    expected = [[1, nan, nan], [10, 1, 10], [1, nan, nan], [9, 1, 9]]  # x1, x2, x3 per setting
+    assert np.array_equal(sweep.steps[:, :, 0], expected, equal_nan=True)
+    assert np.array_equal(sweep.diverged[:, :, 0], [[False, False, True], [False] * 3] * 2)
+    assert np.allclose(sweep.final_loss[[0, 2], 1, 0], [0.5, 0.125])  # lr 2: |p| never changes
+    assert np.isnan(sweep.final_loss[0, 2, 0])
+    assert np.array_equal(sweep.times("sgd", 3.0), [nan, 10, nan, 9], equal_nan=True)
+    assert sweep.diverged_in("sgd", 3.0) == 2 and sweep.diverged_in("sgd", 1.0) == 0
+    assert sweep.lowest[0, 0, 0] == 0.0 and sweep.rebound[0, 0, 0] == 0.0
+    assert sweep.rebound[0, 2, 0] > 1e11  # lr 3 climbs from 0.5 to beyond 0.5e12 before it stops
+
+
+def test_race_sweep_rejects_bad_arguments_by_name():
+    with pytest.raises(ValueError, match="starts"):
+        race_sweep(_bowl(), starts=[(0.1, 0.2, 0.3)], steps=5)
+    with pytest.raises(ValueError, match="starts"):
+        race_sweep(_bowl(), starts=[], steps=5)
+    with pytest.raises(ValueError, match="scales"):
+        race_sweep(_bowl(), starts=[START], scales=(0.0,), steps=5)
+    with pytest.raises(ValueError, match="target"):
+        race_sweep(_bowl(), starts=[START], target=-1, steps=5)
+
+
+def _sweep_of(times):
+    """A RaceSweep with the given steps-to-stay (n_settings, n_optimizers) at scale 1."""
+    times = np.asarray(times, dtype=float)[:, None, :]
+    zeros = np.zeros_like(times)
+    return RaceSweep("test", ("sgd", "momentum", "adam"), ((0.0, 0.0),),
+                     tuple(range(len(times))), (1.0,), 1e-6, zeros[:, 0], times, zeros + 0.5,
+                     zeros.astype(bool), zeros, zeros)
+
+
+def test_race_sweep_counts_wins_and_places():
+    sweep = _sweep_of([[10, 20, 30], [25, 20, np.nan], [5, 5, 7]])
+    # the tie counts for neither
+    assert sweep.faster("sgd", "momentum") == 1 and sweep.faster("momentum", "sgd") == 1
+    assert sweep.faster("momentum", "adam") == 3  # never reaching it counts as infinitely slow
+    assert sweep.rank_counts() == {"sgd": (2, 0), "momentum": (2, 0), "adam": (0, 3)}
+    with pytest.raises(ValueError, match="optimizer"):
+        sweep.times("nadam")
+    with pytest.raises(ValueError, match="scale"):
+        sweep.times("sgd", 2.0)
+
+
+def test_first_moment_estimates_follow_the_recursion():
+    # m_1 = 0.1 * 1, m_2 = 0.9 * 0.1 + 0.1 * 2, m_3 = 0.9 * 0.29 + 0.1 * 3
+    assert np.allclose(first_moment_estimates([1.0, 2.0, 3.0]), [0.1, 0.29, 0.561])
+    assert np.allclose(first_moment_estimates([4.0, 4.0], beta1=0.5), [2.0, 3.0])
+
+
+def _tiny_classification():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((24, 3))
+    return X, (X[:, 0] > 0).astype(int)
+
+
+def test_train_optimizers_seeds_weights_with_s_and_shuffles_with_s_plus_1():
+    X, y = _tiny_classification()
+    histories, seconds = train_optimizers(X, y, {"sgd": 0.1, "adam": 0.01}, [0, 4], sizes=[3, 4, 2],
+                                          epochs=2, batch_size=8)
+    assert list(histories) == ["sgd", "adam"] and [len(v) for v in seconds.values()] == [2, 2]
+    by_hand = train(MLP([3, 4, 2], activation="relu", seed=4), X, y, loss="softmax_cross_entropy",
+                    optimizer="adam", lr=0.01, epochs=2, batch_size=8, seed=5)
+    assert histories["adam"][1].loss == by_hand.loss
+    assert histories["sgd"][0].loss != histories["sgd"][1].loss
+    with pytest.raises(ValueError, match="lrs"):
+        train_optimizers(X, y, {}, [0], sizes=[3, 2])
+    with pytest.raises(ValueError, match="seeds"):
+        train_optimizers(X, y, {"sgd": 0.1}, [1, 1], sizes=[3, 2])
+
+
+def test_spread_figures_draw_one_band_or_line_per_seed():
+    plt.close("all")
+    X, y = _tiny_classification()
+    histories, seconds = train_optimizers(X, y, {"sgd": 0.1, "adam": 0.01}, [0, 1, 2],
+                                          sizes=[3, 4, 2], epochs=3, batch_size=8,
+                                          validation=(X, y))
+    fig = plot_training_race(histories, seconds)
+    left = fig.axes[0]
+    sgd_losses = np.array([h.loss for h in histories["sgd"]])
+    assert np.allclose(left.lines[0].get_ydata(), np.median(sgd_losses, axis=0))
+    assert len(left.collections) == 2  # one band per optimizer
+    fig = plot_epoch_counting({"a": np.ones(6)}, {"a": np.ones((3, 6))}, updates_per_epoch=2)
+    assert len(fig.axes[1].lines) == 3 + 2  # a line per seed, and the two epoch edges
+    with pytest.raises(ValueError, match="losses"):
+        plot_epoch_counting({"a": np.ones(6)}, {"a": np.ones((2, 3, 6))}, updates_per_epoch=2)
+    plt.close("all")
+
+
+def test_race_sweep_figure_has_a_dot_per_setting_and_marks_missing_runs():
+    plt.close("all")
+    sweep = _sweep_of([[10, 20, 30], [25, 20, np.nan], [5, 5, 7]])
+    fig = plot_race_sweep(sweep, sweep)
+    left = fig.axes[0]
+    labels = [t.get_text() for t in left.get_xticklabels()]
+    assert labels == ["SGD", "momentum", "Adam"]
+    dots = [line for line in left.lines if line.get_marker() == "o"]
+    assert [len(line.get_xdata()) for line in dots] == [3, 3, 2]
+    crosses = [line for line in left.lines if line.get_marker() == "x"]
+    assert len(crosses) == 1 and crosses[0].get_ydata()[0] > 30
+    plt.close("all")
 
 
 # ----- the nested player --------------------------------------------------------------------

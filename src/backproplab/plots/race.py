@@ -295,16 +295,35 @@ def plot_rates_against_theory(paths, theory_rates, kappas, measured, predicted):
 
 
 # ----- networks -------------------------------------------------------------------------------
-def plot_training_race(histories, seconds: Mapping[str, float]):
+def _per_seed(values, name: str) -> np.ndarray:
+    """A (n_seeds, n) array from one sequence (one seed) or a list of equal-length ones."""
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim == 1:
+        array = array[None, :]
+    if array.ndim != 2 or array.shape[1] == 0:
+        raise ValueError(f"{name} must be a sequence of numbers or one per seed; "
+                         f"got shape {array.shape}")
+    return array
+
+
+def plot_training_race(histories, seconds: Mapping[str, Sequence[float]]):
     """Training loss (left, log scale) and validation accuracy (right) per epoch for each
-    optimizer, ``{name: History}``; the legend carries each run's wall-clock time."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9.4, 3.5))
-    for name, history in histories.items():
+    optimizer, ``{name: [History per seed]}``: the median over the seeds as a line, the range
+    from the lowest to the highest seed as a band. The legend carries each optimizer's median
+    wall-clock time, ``seconds`` ``{name: [seconds per seed]}``."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.4, 3.6))
+    for name, runs in histories.items():
         style = optimizer_style(name)
-        epochs = np.arange(1, len(history.loss) + 1)
-        left.plot(epochs, history.loss, label=f"{label_of(name)} ({seconds[name]:.2f} s)", **style)
-        right.plot(epochs, history.val_accuracy, **style)
-    left.set(yscale="log", xlabel="epoch", ylabel="training loss (log scale)")
+        n_seeds = len(runs)
+        for ax, key in ((left, "loss"), (right, "val_accuracy")):
+            curves = _per_seed([getattr(h, key) for h in runs], f"histories[{name!r}]")
+            epochs = np.arange(1, curves.shape[1] + 1)
+            label = f"{label_of(name)} ({np.median(seconds[name]):.2f} s)" if ax is left else None
+            ax.plot(epochs, np.median(curves, axis=0), label=label, linewidth=1.4, **style)
+            ax.fill_between(epochs, curves.min(axis=0), curves.max(axis=0), color=style["color"],
+                            alpha=0.18, linewidth=0)
+    left.set(yscale="log", xlabel="epoch", ylabel="training loss (log scale)",
+             title=f"median and range over {n_seeds} seeds")
     right.set(xlabel="epoch", ylabel="validation accuracy")
     left.legend(fontsize=8, ncol=2)
     fig.tight_layout()
@@ -314,19 +333,63 @@ def plot_training_race(histories, seconds: Mapping[str, float]):
 def plot_epoch_counting(multipliers: Mapping[str, Sequence], losses: Mapping[str, Sequence],
                         updates_per_epoch: int):
     """Left: Adam's step size relative to the intended one under a constant gradient, per
-    update, for each way of counting ``t``; right: the training loss per update of each."""
+    update, for each way of counting ``t``; right: the training loss per update of each,
+    ``losses`` ``{label: (n_updates,) or one such sequence per seed}``, one thin line per seed."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.3))
+    n_updates = 0
     for i, (label, values) in enumerate(multipliers.items()):
         left.plot(np.arange(1, len(values) + 1), values, label=label, **style_of(i))
-        right.plot(np.arange(1, len(losses[label]) + 1), losses[label], label=label,
-                   linewidth=0.9, **style_of(i))
+        curves = _per_seed(losses[label], f"losses[{label!r}]")
+        n_updates = curves.shape[1]
+        for j, curve in enumerate(curves):
+            right.plot(np.arange(1, n_updates + 1), curve, label=label if j == 0 else None,
+                       linewidth=0.6, alpha=0.55 if len(curves) > 1 else 1.0, **style_of(i))
     for ax in (left, right):
-        for edge in range(updates_per_epoch, len(next(iter(losses.values()))), updates_per_epoch):
+        for edge in range(updates_per_epoch, n_updates, updates_per_epoch):
             ax.axvline(edge, color="0.85", linewidth=0.6, zorder=0)
+    seeds = len(_per_seed(next(iter(losses.values())), "losses"))
     left.set(yscale="log", xlabel="update", ylabel="step size / intended (log scale)",
              title="with a constant gradient")
     right.set(yscale="log", xlabel="update", ylabel="mini-batch loss (log scale)",
-              title="training on digits")
+              title="training on digits" + (f", {seeds} seeds" if seeds > 1 else ""))
     left.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+# ----- the race over many settings ------------------------------------------------------------
+def plot_race_sweep(valley, rosenbrock, scale: float = 1.0):
+    """Each optimizer's result in every setting of two ``race.RaceSweep``s, one dot per setting
+    (dots are spread sideways by grid offset; the median is a black bar). Left: ``valley``'s
+    steps until the loss stays below its target; right: ``rosenbrock``'s loss after the last
+    step (log scale). Runs without a value (never below the target, or diverged) sit at the
+    top, marked x."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.4, 3.6))
+    for ax, sweep, values_of in ((left, valley, valley.times), (right, rosenbrock,
+                                                                 rosenbrock.finals)):
+        n_offsets = len(sweep.offsets)
+        jitter = (np.arange(sweep.n_settings) % n_offsets - (n_offsets - 1) / 2) * 0.09
+        every = np.array([values_of(name, scale) for name in sweep.optimizers])
+        highest = np.nanmax(every) if np.isfinite(every).any() else 1.0
+        ceiling = highest * (1.1 if ax is left else 10.0)
+        for i, name in enumerate(sweep.optimizers):
+            values = values_of(name, scale)
+            style = optimizer_style(name)
+            finite = np.isfinite(values)
+            ax.plot(i + jitter[finite], values[finite], marker="o", markersize=3.5,
+                    linestyle="", color=style["color"], alpha=0.8)
+            if finite.any():
+                ax.plot([i - 0.3, i + 0.3], [np.median(values[finite])] * 2, color="0.1",
+                        linewidth=1.6)
+            if not finite.all():
+                ax.plot(i + jitter[~finite], np.full((~finite).sum(), ceiling), marker="x",
+                        linestyle="", color=style["color"])
+        ax.set_xticks(range(len(sweep.optimizers)),
+                      [label_of(n) for n in sweep.optimizers], rotation=35, ha="right")
+        ax.grid(axis="x", visible=False)
+    left.set(ylabel=f"steps until loss stays < {valley.target:.0e}",
+             title=f"{valley.surface}: {valley.n_settings} settings", ylim=(0, None))
+    right.set(yscale="log", ylabel="loss after the last step (log scale)",
+              title=f"{rosenbrock.surface}: {rosenbrock.n_settings} settings")
     fig.tight_layout()
     return fig

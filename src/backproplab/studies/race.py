@@ -3,23 +3,34 @@
 Each optimizer gets the learning rate that suits it on a surface (``tune_lrs`` picks it from
 a grid by ``path_score``, so getting down fast and staying down both count), then ``race``
 runs them all from the same start, optionally with every learning rate scaled by the same
-factor, and returns their paths (``surfaces.OptimizerPath``). ``step_sizes`` records how far
-an optimizer moves one parameter for a given sequence of gradients.
+factor, and returns their paths (``surfaces.OptimizerPath``). ``steps_to_stay`` is the race's
+measure: the step from which a run's loss stays below a target. One race from one start with
+one tuning grid is a single sample, so ``race_sweep`` repeats tuning and racing over several
+start points and several offsets of the grid and reports every measurement (``RaceSweep``);
+a ranking is only worth stating if it holds across them. ``step_sizes`` records how far an
+optimizer moves one parameter for a given sequence of gradients.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from backproplab._validation import as_float_array, check_positive, check_positive_int
-from backproplab.optimizers import get_optimizer
+from backproplab.network import MLP
+from backproplab.optimizers import Adam, get_optimizer
+from backproplab.studies.seeds import over_seeds
 from backproplab.studies.surfaces import OptimizerPath, Surface, get_surface, run_optimizer
+from backproplab.training import train
 
 RACE_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "nadam")
 LR_GRID = tuple(float(v) for v in np.logspace(-4, 0, 9))  # half-decades, 1e-4 .. 1
 LOSS_FLOOR = 1e-16  # losses below this count as this (rounding level of a loss of order 1)
+# offsets of the tuning grid, in decades: a quarter of its half-decade spacing apart
+GRID_OFFSETS = (0.0, 0.125, 0.25, 0.375)
 
 
 def _as_surface(surface) -> Surface:
@@ -44,23 +55,29 @@ def path_score(path: OptimizerPath) -> float:
     return float(np.mean(np.log10(np.maximum(still_to_come, LOSS_FLOOR))))
 
 
+def _tuned_run(surface: Surface, optimizer, lrs, start, steps) -> tuple[float, OptimizerPath]:
+    """(best learning rate, its path): see ``tune_lr``."""
+    lrs = [check_positive(lr, "lrs") for lr in lrs]
+    if not lrs:
+        raise ValueError("lrs must list at least one learning rate")
+    paths = [run_optimizer(surface, optimizer, start, steps, lr) for lr in lrs]
+    scores = [path_score(path) for path in paths]
+    if not np.isfinite(min(scores)):
+        raise ValueError(
+            f"every learning rate in lrs diverged for {optimizer} on {surface.name}; "
+            "try smaller ones"
+        )
+    best = int(np.argmin(scores))
+    return lrs[best], paths[best]
+
+
 def tune_lr(surface, optimizer, lrs=LR_GRID, start=None, steps=100) -> float:
     """The learning rate in ``lrs`` (a sequence of positive numbers) whose run of ``steps``
     updates from ``start`` (2,) has the lowest ``path_score``.
 
     Raises ValueError if every learning rate in the grid diverges.
     """
-    surface = _as_surface(surface)
-    lrs = [check_positive(lr, "lrs") for lr in lrs]
-    if not lrs:
-        raise ValueError("lrs must list at least one learning rate")
-    scores = [path_score(run_optimizer(surface, optimizer, start, steps, lr)) for lr in lrs]
-    if not np.isfinite(min(scores)):
-        raise ValueError(
-            f"every learning rate in lrs diverged for {optimizer} on {surface.name}; "
-            "try smaller ones"
-        )
-    return lrs[int(np.argmin(scores))]
+    return _tuned_run(_as_surface(surface), optimizer, lrs, start, steps)[0]
 
 
 def tune_lrs(surface, optimizers=RACE_OPTIMIZERS, lrs=LR_GRID, start=None, steps=100):
@@ -86,9 +103,191 @@ def race(surface, lrs: Mapping[str, float], start=None, steps=100, lr_scale=1.0)
 
 
 def steps_to_reach(path: OptimizerPath, loss: float) -> int | None:
-    """The first step whose loss is at most ``loss``, or None if the run never gets there."""
+    """The first step whose loss is at most ``loss``, or None if the run never gets there.
+
+    A run that dips below ``loss`` once and comes back up counts as arrived: for a race, use
+    ``steps_to_stay``.
+    """
     below = np.flatnonzero(path.losses <= loss)
     return int(below[0]) if below.size else None
+
+
+def steps_to_stay(path: OptimizerPath, loss: float) -> int | None:
+    """The step from which the loss stays at or below ``loss`` up to the end of the run, or
+    None if the run ends above it or diverged.
+
+    ``path.losses`` (n,) for steps 0 .. n-1: returns the smallest k with losses[j] <= loss for
+    every j >= k. Unlike ``steps_to_reach`` a dip that is followed by a rebound does not count.
+    """
+    loss = check_positive(loss, "loss")
+    if path.diverged:
+        return None
+    above = np.flatnonzero(path.losses > loss)
+    if not above.size:
+        return 0
+    k = int(above[-1]) + 1
+    return k if k < len(path.losses) else None
+
+
+def shifted_grid(offset: float, lrs=LR_GRID) -> tuple[float, ...]:
+    """The learning rates ``lrs`` each multiplied by 10**offset (offset in decades)."""
+    if isinstance(offset, bool) or not np.isfinite(offset):
+        raise ValueError(f"offset must be a finite number of decades; got {offset!r}")
+    return tuple(check_positive(lr, "lrs") * 10.0 ** float(offset) for lr in lrs)
+
+
+@dataclass(frozen=True)
+class RaceSweep:
+    """Races over several settings: every start in ``starts`` with every grid offset in
+    ``offsets`` (settings ordered start-major, n = len(starts) * len(offsets)) at every
+    learning-rate scale in ``scales``.
+
+    tuned: (n_settings, n_optimizers) tuned learning rates (before scaling);
+    steps: (n_settings, n_scales, n_optimizers) ``steps_to_stay`` of each run, NaN where the
+    run never stays below ``target``; final_loss: same shape, the last loss (NaN if diverged);
+    diverged: same shape, bool; lowest: same shape, the lowest loss of the run; rebound: same
+    shape, the highest loss after the step of the lowest (how far the run climbed back up).
+    """
+
+    surface: str
+    optimizers: tuple[str, ...]
+    starts: tuple[tuple[float, float], ...]
+    offsets: tuple[float, ...]
+    scales: tuple[float, ...]
+    target: float
+    tuned: np.ndarray
+    steps: np.ndarray
+    final_loss: np.ndarray
+    diverged: np.ndarray
+    lowest: np.ndarray
+    rebound: np.ndarray
+
+    @property
+    def n_settings(self) -> int:
+        return len(self.starts) * len(self.offsets)
+
+    def _scale_index(self, scale: float) -> int:
+        if scale not in self.scales:
+            raise ValueError(f"scale must be one of {self.scales}; got {scale!r}")
+        return self.scales.index(scale)
+
+    def _column(self, name: str) -> int:
+        if name not in self.optimizers:
+            raise ValueError(f"optimizer must be one of {self.optimizers}; got {name!r}")
+        return self.optimizers.index(name)
+
+    def times(self, name: str, scale: float = 1.0) -> np.ndarray:
+        """``name``'s steps to stay below the target in every setting, (n_settings,), NaN
+        where it never stays there."""
+        return self.steps[:, self._scale_index(scale), self._column(name)]
+
+    def finals(self, name: str, scale: float = 1.0) -> np.ndarray:
+        """``name``'s last loss in every setting, (n_settings,), NaN where it diverged."""
+        return self.final_loss[:, self._scale_index(scale), self._column(name)]
+
+    def faster(self, a: str, b: str, scale: float = 1.0) -> int:
+        """In how many settings ``a`` stays below the target in fewer steps than ``b`` (a run
+        that never gets there counts as infinitely slow; ties count for neither)."""
+        ta, tb = (np.nan_to_num(self.times(n, scale), nan=np.inf) for n in (a, b))
+        return int(np.sum(ta < tb))
+
+    def rank_counts(self, scale: float = 1.0) -> dict[str, tuple[int, int]]:
+        """``{name: (times first, times last)}`` over the settings, by steps to stay below
+        the target (ties share the place; runs that never get there share the last)."""
+        times = np.nan_to_num(self.steps[:, self._scale_index(scale), :], nan=np.inf)
+        first = times == times.min(axis=1, keepdims=True)
+        last = times == times.max(axis=1, keepdims=True)
+        return {name: (int(first[:, i].sum()), int(last[:, i].sum()))
+                for i, name in enumerate(self.optimizers)}
+
+    def diverged_in(self, name: str, scale: float) -> int:
+        """In how many settings ``name``'s run at ``scale`` diverged."""
+        return int(self.diverged[:, self._scale_index(scale), self._column(name)].sum())
+
+
+def race_sweep(surface, starts: Sequence, offsets=GRID_OFFSETS, scales=(1.0,),
+               optimizers=RACE_OPTIMIZERS, steps=100, target=1e-6, lrs=LR_GRID) -> RaceSweep:
+    """Tune (``tune_lrs`` on ``lrs`` shifted by each offset, see ``shifted_grid``) and race
+    ``optimizers`` from every point in ``starts`` (each (2,)) for ``steps`` updates, at every
+    learning-rate scale in ``scales``; returns a ``RaceSweep`` of the measurements.
+
+    Costs len(starts) * len(offsets) * len(optimizers) * (len(lrs) + len(scales)) runs, one
+    fewer per optimizer and setting if ``scales`` holds 1.0 (that race is the tuning run).
+    """
+    surface = _as_surface(surface)
+    starts = tuple(tuple(float(v) for v in as_float_array(p, "starts", ndim=1)) for p in starts)
+    if not starts or any(len(p) != 2 for p in starts):
+        raise ValueError("starts must list at least one point (x, y)")
+    offsets = tuple(float(o) for o in offsets)
+    scales = tuple(check_positive(s, "scales") for s in scales)
+    if not offsets or not scales:
+        raise ValueError("offsets and scales must each list at least one value")
+    optimizers = tuple(optimizers)
+    target = check_positive(target, "target")
+    n, shape = len(starts) * len(offsets), (len(starts) * len(offsets), len(scales),
+                                             len(optimizers))
+    tuned = np.empty((n, len(optimizers)))
+    times, finals, diverged = np.full(shape, np.nan), np.full(shape, np.nan), np.zeros(shape, bool)
+    lowest, rebound = np.empty(shape), np.empty(shape)
+    setting = 0
+    for start in starts:
+        for offset in offsets:
+            grid = shifted_grid(offset, lrs)
+            for i, name in enumerate(optimizers):
+                tuned[setting, i], tuned_path = _tuned_run(surface, name, grid, start, steps)
+                for j, scale in enumerate(scales):  # at x1 the race is the tuning run itself
+                    path = tuned_path if scale == 1.0 else run_optimizer(
+                        surface, name, start, steps, scale * tuned[setting, i])
+                    reached = steps_to_stay(path, target)
+                    times[setting, j, i] = np.nan if reached is None else reached
+                    finals[setting, j, i] = np.nan if path.diverged else path.losses[-1]
+                    diverged[setting, j, i] = path.diverged
+                    k = int(np.argmin(path.losses))
+                    lowest[setting, j, i] = path.losses[k]
+                    rebound[setting, j, i] = path.losses[k:].max()
+            setting += 1
+    return RaceSweep(surface.name, optimizers, starts, offsets, scales, target, tuned, times,
+                     finals, diverged, lowest, rebound)
+
+
+def train_optimizers(X, y, lrs: Mapping[str, float], seeds, sizes, epochs=10, batch_size=32,
+                     validation=None, activation="relu", loss="softmax_cross_entropy"):
+    """Train one MLP of layer ``sizes`` per optimizer in ``lrs`` (name -> learning rate) and per
+    seed in ``seeds``: seed s draws the initial weights, seed s + 1 the shuffles, the same for
+    every optimizer. X (n, n_features), y as ``training.train`` expects.
+
+    Returns ``(histories, seconds)``: ``{name: [History per seed]}`` and
+    ``{name: [wall-clock seconds per seed]}``.
+    """
+    if not isinstance(lrs, Mapping) or not lrs:
+        raise ValueError("lrs must be a non-empty mapping of optimizer name -> learning rate")
+    seeds = list(seeds)
+
+    def run(name, seed):
+        model = MLP(sizes, activation=activation, seed=seed)
+        tic = time.perf_counter()
+        history = train(model, X, y, loss=loss, optimizer=name, lr=lrs[name], epochs=epochs,
+                        batch_size=batch_size, seed=seed + 1, validation=validation)
+        return history, time.perf_counter() - tic
+
+    histories, seconds = {}, {}
+    for name in lrs:
+        runs = over_seeds(lambda seed, name=name: run(name, seed), seeds)
+        histories[name], seconds[name] = [h for h, _ in runs], [t for _, t in runs]
+    return histories, seconds
+
+
+def first_moment_estimates(gradients, beta1=0.9) -> np.ndarray:
+    """Adam's running average m_t of ``gradients`` (T,) for one scalar parameter, without bias
+    correction (m_0 = 0, m_t = beta1 m_{t-1} + (1 - beta1) g_t), shape (T,), as the library's
+    Adam keeps it. Divide by 1 - beta1**t for the corrected estimate."""
+    gradients = as_float_array(gradients, "gradients", ndim=1)
+    adam = Adam([np.zeros(1)], lr=1.0, betas=(beta1, 0.999), bias_correction=False)
+    moments = np.empty(len(gradients))
+    for i, g in enumerate(gradients):
+        adam.step([np.array([g])])
+        moments[i] = adam.state[0]["exp_avg"][0]
+    return moments
 
 
 def snapshot_steps(steps: int, count: int) -> list[int]:

@@ -13,6 +13,7 @@ from backproplab.plots.evaluation import (
     plot_confusion_matrix,
     plot_digits,
     plot_mistakes,
+    plot_per_update,
 )
 from backproplab.studies.evaluation import (
     confusion_matrix,
@@ -187,3 +188,18 @@ def test_predictions_after_each_update_is_train_without_shuffling():
     for ours, theirs in zip(model.params, reference.params, strict=True):
         assert np.array_equal(ours, theirs)
     assert np.array_equal(predictions[-1], reference.predict_classes(X_watch))
+
+
+def test_per_update_figure_draws_one_thin_line_per_seed():
+    one, rows = np.linspace(0, 1, 6), np.array([np.linspace(0, 1, 6), np.linspace(1, 0, 6)])
+    fig = plot_per_update({"accuracy": {"single": one, "seeds": rows}}, batches_per_epoch=3)
+    lines = fig.axes[0].get_lines()
+    curves = [line for line in lines if len(line.get_xdata()) == 6]
+    assert len(curves) == 3  # one for the single run, one per row of the 2-D values
+    np.testing.assert_array_equal(curves[2].get_ydata(), rows[1])
+    assert curves[1].get_color() == curves[2].get_color()  # the seeds of one label look alike
+    assert curves[1].get_linewidth() < curves[0].get_linewidth()  # and are thinner
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["single", "seeds"]
+    with pytest.raises(ValueError, match="n_seeds"):
+        plot_per_update({"accuracy": {"cube": np.zeros((2, 2, 2))}})
+    plt.close("all")

@@ -11,7 +11,12 @@ from PIL import Image  # noqa: E402
 
 from backproplab.data import make_moons  # noqa: E402
 from backproplab.network import MLP  # noqa: E402
-from backproplab.plots.evaluation import LearningCurves, LiveTraining  # noqa: E402
+from backproplab.plots.evaluation import (  # noqa: E402
+    MAX_SEEDS,
+    LearningCurves,
+    LiveTraining,
+    SeedCurves,
+)
 from backproplab.plots.live import FRAME_DPI, LIVE_DPI  # noqa: E402
 from backproplab.training import History, train  # noqa: E402
 
@@ -134,3 +139,51 @@ def test_live_training_trains_for_each_setting_and_keeps_its_epoch_axis():
     assert live.loss_ax.get_xlim() == (0.5, 6.5)
     assert live.png(lr=0.05, hidden=8) != first
     assert live.png(lr=0.5, hidden=8) == first
+
+
+# ----- SeedCurves: one thin line per seed ------------------------------------------------------
+def test_seed_curves_draw_one_line_per_run_and_hide_the_rest():
+    curves = SeedCurves()
+    curves.update(runs=[RUN, OTHER], compare=[OTHER], compare_label="fixed")
+    (loss_0, acc_0), (loss_1, acc_1) = curves.seed_training[:2]
+    assert _ydata(loss_0) == RUN.loss and _ydata(acc_1) == OTHER.accuracy
+    assert _ydata(curves.seed_validation[1][1]) == OTHER.val_accuracy
+    assert _ydata(curves.seed_comparison[0][0]) == OTHER.val_loss
+    shown = [line.get_visible() for lines in curves.seed_training for line in lines]
+    assert shown == [True] * 4 + [False] * (len(shown) - 4)
+    assert not any(line.get_visible() for lines in curves.seed_comparison[1:] for line in lines)
+    assert curves.loss_ax.get_xlim() == (0.5, 4.5)  # the longest run shown
+    labels = [text.get_text() for text in curves.legend.get_texts()]
+    assert labels == ["training (2 seeds, one line each)", "validation", "fixed: validation"]
+    curves.update(runs=[RUN])  # fewer runs: the lines of the others disappear
+    assert not any(line.get_visible() for lines in curves.seed_training[1:] for line in lines)
+    assert not any(line.get_visible() for lines in curves.seed_comparison for line in lines)
+
+
+def test_seed_curves_count_the_diverged_seeds():
+    curves = SeedCurves()
+    late = History(loss=[2.0], val_loss=[2.0], accuracy=[0.1], val_accuracy=[0.1],
+                   diverged=True, steps=12)
+    curves.update(runs=[DIVERGED, RUN, late], epochs=20)
+    assert all("2 of 3 seeds diverged" in text.get_text() for text in curves.diverged)
+    assert all("first at update 6" in text.get_text() for text in curves.diverged)
+    curves.update(runs=[RUN, OTHER])
+    assert all(text.get_text() == "" for text in curves.diverged)
+
+
+def test_seed_curves_png_changes_with_the_runs_and_repeats_itself():
+    curves = SeedCurves(page=True)
+    one = curves.png(runs=[RUN], epochs=10)
+    two = curves.png(runs=[RUN, OTHER], epochs=10)
+    assert one != two and curves.png(runs=[RUN], epochs=10) == one
+
+
+def test_seed_curves_reject_bad_input_by_name():
+    with pytest.raises(ValueError, match="runs"):
+        SeedCurves().update(runs=[])
+    with pytest.raises(ValueError, match="runs"):
+        SeedCurves().update(runs=RUN)  # one History, not a list of them
+    with pytest.raises(ValueError, match="compare"):
+        SeedCurves().update(runs=[RUN], compare=[RUN] * (MAX_SEEDS + 1))
+    with pytest.raises(ValueError, match="epochs"):
+        SeedCurves().update(runs=[OTHER], epochs=3)

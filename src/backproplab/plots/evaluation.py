@@ -246,8 +246,9 @@ def plot_per_update(panels: Mapping[str, Mapping[str, Sequence[float]]], batch_c
                     batches_per_epoch: int | None = None):
     """Stacked panels of fractions measured after every update, sharing the update axis.
 
-    panels : {y-axis label: {line label: values (n_updates,)}}; a line label
-        keeps its colour and style in every panel if it comes in the same place.
+    panels : {y-axis label: {line label: values}}, values of shape (n_updates,) for one run
+        or (n_seeds, n_updates) for one thin line per seed; a line label keeps its colour
+        and style in every panel if it comes in the same place.
     batch_classes (n_updates,) optional: the most common label of each
         mini-batch, written along the top where it changes.
     batches_per_epoch: draw a vertical line at every epoch boundary.
@@ -255,9 +256,17 @@ def plot_per_update(panels: Mapping[str, Mapping[str, Sequence[float]]], batch_c
     fig, axes = plt.subplots(len(panels), 1, figsize=(9, 2.3 * len(panels) + 0.4), sharex=True,
                              squeeze=False)
     for ax, (ylabel, curves) in zip(axes[:, 0], panels.items(), strict=True):
+        n = 0
         for i, (label, values) in enumerate(curves.items()):
-            ax.plot(np.arange(1, len(values) + 1), values, label=label, **style_of(i))
-        n = max(len(v) for v in curves.values())
+            rows = np.asarray(values, dtype=np.float64)
+            if rows.ndim not in (1, 2):
+                raise ValueError(f"panels[{ylabel!r}][{label!r}] must have shape (n_updates,) "
+                                 f"or (n_seeds, n_updates); got {rows.shape}")
+            rows, width = np.atleast_2d(rows), 1.0 if rows.ndim == 2 else None
+            for j, row in enumerate(rows):
+                ax.plot(np.arange(1, len(row) + 1), row, label=label if j == 0 else None,
+                        linewidth=width, **style_of(i))
+            n = max(n, rows.shape[1])
         for boundary in range(batches_per_epoch or n, n, batches_per_epoch or n):
             ax.axvline(boundary + 0.5, color="0.3", linewidth=1)
         ax.set_ylim(0, 1.02)
@@ -286,3 +295,85 @@ def plot_training_frame(matrix, val_accuracy: Sequence[float], total_epochs: int
     right.set_title(f"validation accuracy {val_accuracy[-1]:.1%}")
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.9, wspace=0.25)
     return fig
+
+
+MAX_SEEDS = 20  # the most runs a SeedCurves figure draws at once
+_SEED_WIDTH = 1.0  # one thin line per seed
+_COMPARISON_SEEDS = {**_COMPARISON, "linewidth": _SEED_WIDTH}
+
+
+def _as_runs(runs, name: str) -> list:
+    """A non-empty list of at most MAX_SEEDS Histories (one per seed)."""
+    runs = list(runs) if isinstance(runs, (list, tuple)) else None
+    if not runs or len(runs) > MAX_SEEDS or not all(hasattr(run, "val_loss") for run in runs):
+        raise ValueError(f"{name} must be a list of 1 to {MAX_SEEDS} training Histories, one "
+                         "per seed")
+    return runs
+
+
+def _diverged_note(runs) -> str:
+    """"k of n seeds diverged (first at update u)" for runs stopped by a non-finite loss."""
+    updates = [run.steps + 1 for run in runs if run.diverged]
+    if not updates:
+        return ""
+    seeds = "seed" if len(runs) == 1 else "seeds"
+    return (f"{len(updates)} of {len(runs)} {seeds} diverged\n"
+            f"(loss not finite, first at update {min(updates)})")
+
+
+class SeedCurves(LearningCurves):
+    """Learning curves of one recipe trained with several seeds: one thin line per seed.
+
+    ``png(runs=[History, ...])`` draws each run's training curves (solid) and validation curves
+    (dashed), loss on the log axis of LOSS_RANGE and accuracy from 0 to 1, as
+    :class:`LearningCurves` does for one run. ``compare`` optionally adds the validation curves
+    of another list of runs in grey, one dotted line per seed. A note says how many seeds
+    diverged. At most MAX_SEEDS runs per list.
+    """
+
+    def __init__(self, page: bool = False):
+        super().__init__(page=page)
+        axes = (self.loss_ax, self.accuracy_ax)
+
+        def pool(style):  # MAX_SEEDS (loss, accuracy) line pairs, hidden until used
+            return [[self.moving(ax.plot([], [], clip_on=False, linewidth=_SEED_WIDTH,
+                                         **style)[0]) for ax in axes]
+                    for _ in range(MAX_SEEDS)]
+
+        self.seed_training, self.seed_validation = pool(_TRAINING), pool(_VALIDATION)
+        self.seed_comparison = pool({k: v for k, v in _COMPARISON.items() if k != "linewidth"})
+        for line in self.training + self.validation + self.comparison + self.best:
+            line.set_visible(False)
+
+    def update(self, runs, title: str = "", compare=None, compare_label: str = "other runs",
+               epochs: int | None = None) -> Hashable:
+        """Show every History of ``runs`` (and of ``compare``); return the background key.
+
+        epochs : length of the epoch axis (defaults to the longest run shown).
+        """
+        runs = _as_runs(runs, "runs")
+        others = [] if compare is None else _as_runs(compare, "compare")
+        longest = max(len(run.loss) for run in runs + others)
+        epochs = max(longest, 1) if epochs is None else check_positive_int(epochs, "epochs")
+        if epochs < longest:
+            raise ValueError(f"epochs must be at least the {longest} epochs of the runs shown; "
+                             f"got {epochs}")
+        for pool, shown, training in ((self.seed_training, runs, True),
+                                      (self.seed_validation, runs, False),
+                                      (self.seed_comparison, others, False)):
+            for i, lines in enumerate(pool):
+                for line in lines:
+                    line.set_visible(i < len(shown))
+                if i < len(shown):
+                    _set_curves(lines, shown[i], training=training)
+        self.beyond_range.set_text(_beyond_range_note(
+            [value for run in runs for value in run.loss + run.val_loss]))
+        for text in self.diverged:
+            text.set_text(_diverged_note(runs))
+        n = len(runs)
+        legend = [(f"training ({n} seed{'s' * (n != 1)}, one line each)", _TRAINING),
+                  ("validation", _VALIDATION)]
+        if others:
+            legend.append((f"{compare_label}: validation", _COMPARISON_SEEDS))
+        self.title.set_text(title)
+        return self._layout(epochs, legend, titled=bool(title))

@@ -70,12 +70,13 @@ grade: $(GRADING)
 	@test -d dist/autograder || $(MAKE) assignments
 	$(BIN)/python assignments/grade.py "$(SUBMISSIONS)" --output grades.csv
 
-# A kernel can, rarely, stop answering under heavy load: a failed build is retried once
-# (notebooks that did execute are cached, so the retry only redoes what failed).
+# A kernel can, rarely, stop answering under heavy load: a failed build is retried once.
+# Notebooks that did execute are cached, so the retry only redoes what failed; it rereads every
+# page (--all), so that a warning of the first build cannot pass unseen in the second.
 # $(call jupyter_book,extra arguments,command prefix)
 define jupyter_book
 	$(2) $(BIN)/jupyter-book build -W -n --keep-going $(1) . || { echo "Build failed; retrying once."; \
-		$(2) $(BIN)/jupyter-book build -W -n --keep-going $(1) . ; }
+		$(2) $(BIN)/jupyter-book build -W -n --keep-going --all $(1) . ; }
 endef
 
 book: $(STAMP) widgets-js assignments

@@ -43,6 +43,16 @@ def test_every_toc_entry_has_a_page(pages):
         assert "<h1" in page, f"{name} has no title"
 
 
+NUMPY_REPR = re.compile(r"np\.(?:float|int|uint|bool)\w*\(")
+
+
+def test_no_glued_number_shows_as_a_numpy_repr(pages):
+    # A glued NumPy scalar is stored as its repr: "np.float64(0.97)" would appear in the prose
+    # where a number was meant (or fail to format). Glue Python floats and ints.
+    shown = {name: NUMPY_REPR.findall(page) for name, page in pages.items()}
+    assert {name: found for name, found in shown.items() if found} == {}
+
+
 def _widget_state(page):
     blocks = WIDGET_STATE.findall(page)
     assert len(blocks) == 1, f"expected one widget-state block, found {len(blocks)}"

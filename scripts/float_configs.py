@@ -81,20 +81,28 @@ def get_config(name: str) -> FloatConfig:
     return CONFIGS[name]
 
 
-def environment(config: FloatConfig, machine: dict | None = None) -> dict[str, str] | None:
+def capabilities() -> dict:
+    """:func:`probe` with no NumPy target turned off: what this CPU itself offers."""
+    env = dict(os.environ)
+    env.pop("NPY_DISABLE_CPU_FEATURES", None)
+    return probe(env)
+
+
+def environment(config: FloatConfig) -> dict[str, str] | None:
     """The environment that imitates ``config`` here, or None if this CPU cannot imitate it.
 
-    ``machine`` is :func:`probe` of the unchanged environment (probed when not given).
+    It starts from this process's environment, so it also works inside a run that already
+    imitates another configuration.
     """
     env = dict(os.environ)
     if config.openblas_core is None:
         return env
     if platform.machine().lower() not in ("x86_64", "amd64"):
         return None
-    machine = machine or probe()
-    if not all(feature in machine["features"] for feature in config.needs):
+    cpu = capabilities()
+    if not all(feature in cpu["features"] for feature in config.needs):
         return None
-    off = [t for t in machine["enabled"] if t.startswith(config.numpy_disabled)]
+    off = [t for t in cpu["enabled"] if t.startswith(config.numpy_disabled)]
     env["OPENBLAS_CORETYPE"] = config.openblas_core
     if off:
         env["NPY_DISABLE_CPU_FEATURES"] = " ".join(off)

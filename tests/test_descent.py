@@ -350,3 +350,20 @@ def test_excess_loss_rejects_runs_that_are_not_runs():
         plot_excess_loss({"sgd": []}, floor=0.0)
     with pytest.raises(ValueError, match="updates per epoch"):
         plot_excess_loss({"sgd": [_run([3, 2, 1], 2), _run([3, 2, 1, 0.5], 3)]}, floor=0.0)
+
+
+def test_excess_loss_draws_the_named_run_on_top_and_thicker():
+    import matplotlib
+    matplotlib.use("Agg")
+
+    from backproplab.plots.descent import plot_excess_loss
+
+    seeds = [_run([5, 3, 2, 1.5, 1.2]), _run([4, 2, 3, 1.0, 1.1])]
+    plain = plot_excess_loss({"sgd": seeds, "batch": seeds}, floor=0.0).axes[0].get_lines()
+    fig = plot_excess_loss({"sgd": seeds, "batch": seeds}, floor=0.0, on_top="sgd")
+    sgd, batch = fig.axes[0].get_lines()
+    assert sgd.get_linewidth() == 2 * plain[0].get_linewidth()
+    assert batch.get_linewidth() == plain[1].get_linewidth()
+    assert sgd.get_zorder() > batch.get_zorder()
+    with pytest.raises(ValueError, match="on_top must be one of the keys"):
+        plot_excess_loss({"sgd": seeds}, floor=0.0, on_top="adam")

@@ -270,7 +270,8 @@ def _as_seed_runs(label: str, runs) -> list[DescentRun]:
 
 
 def plot_excess_loss(runs: Mapping[str, DescentRun | Sequence[DescentRun]], floor: float,
-                     ax=None, x="epochs", every_update=True, title=None, legend_loc="best"):
+                     ax=None, x="epochs", every_update=True, title=None, legend_loc="best",
+                     on_top=None):
     """Training loss minus ``floor`` (the least-squares optimum) for several runs, log axis.
 
     Each value of ``runs`` is one :class:`DescentRun` or a sequence of them, one per seed, all
@@ -280,9 +281,12 @@ def plot_excess_loss(runs: Mapping[str, DescentRun | Sequence[DescentRun]], floo
     the band runs as far as the shortest run). ``x="epochs"`` places the losses by epoch
     (linear axis), ``x="updates"`` by the number of updates made (log axis);
     ``every_update=False`` keeps only the loss at each epoch's end; ``legend_loc`` places the
-    legend as matplotlib's ``loc`` does.
+    legend as matplotlib's ``loc`` does. ``on_top`` names one key of ``runs`` whose lines are
+    drawn above the others and twice as thick (a short run that others would hide).
     """
     check_choice(x, "x", ("epochs", "updates"))
+    if on_top is not None and on_top not in runs:
+        raise ValueError(f"on_top must be one of the keys of runs {list(runs)}; got {on_top!r}")
     fig, ax = get_axes(ax, figsize=(5, 3.5))
     seed_counts = set()
     for i, (label, group) in enumerate(runs.items()):
@@ -298,19 +302,21 @@ def plot_excess_loss(runs: Mapping[str, DescentRun | Sequence[DescentRun]], floo
         position = np.arange(length) * step
         position = position / per_epoch if x == "epochs" else position + 1.0  # log: start at 1
         style = style_of(i)
+        width, top = (2.0, {"zorder": 3}) if label == on_top else (1.0, {})
         if len(group) == 1:
-            ax.plot(position, gaps[0], label=label, linewidth=0.8 if every_update else 1.6,
-                    **style)
+            ax.plot(position, gaps[0], label=label,
+                    linewidth=width * (0.8 if every_update else 1.6), **style, **top)
             continue
         seed_counts.add(len(group))
         if every_update:
             ax.fill_between(position, gaps.min(axis=0), gaps.max(axis=0), color=style["color"],
                             alpha=0.25, linewidth=0)
-            ax.plot(position, np.median(gaps, axis=0), linewidth=0.8, label=label, **style)
+            ax.plot(position, np.median(gaps, axis=0), linewidth=width * 0.8, label=label,
+                    **style, **top)
         else:  # thin solid lines: a dash pattern is unreadable when lines cross
             for j, gap in enumerate(gaps):
-                ax.plot(position, gap, linewidth=0.8, alpha=0.7, color=style["color"],
-                        label=label if j == 0 else None)
+                ax.plot(position, gap, linewidth=width * 0.8, alpha=0.7, color=style["color"],
+                        label=label if j == 0 else None, **top)
     note = None
     if seed_counts:
         seeds = "/".join(str(n) for n in sorted(seed_counts))
@@ -331,11 +337,12 @@ def plot_excess_loss(runs: Mapping[str, DescentRun | Sequence[DescentRun]], floo
 
 def plot_batch_comparison(runs: Mapping[str, DescentRun | Sequence[DescentRun]], floor: float):
     """Two panels: the runs' excess loss at the end of each epoch (a thin line per seed), and
-    after every update (median and range over the seeds); see :func:`plot_excess_loss`."""
+    after every update (median and range over the seeds, the first run's median on top, since
+    it has the fewest updates); see :func:`plot_excess_loss`."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
     plot_excess_loss(runs, floor, ax=left, every_update=False, title="per epoch")
     plot_excess_loss(runs, floor, ax=right, x="updates", title="per update",
-                     legend_loc="lower left")
+                     legend_loc="upper right", on_top=next(iter(runs), None))
     fig.tight_layout()
     return fig
 
@@ -362,7 +369,9 @@ def plot_schedules(schedules: Mapping[str, Callable[[int], float]],
         left.step(epochs, [schedule(int(e)) for e in epochs], where="post", label=label,
                   **style_of(i))
     left.set(xlabel="epoch", ylabel=r"learning rate $\alpha$", title="the schedules")
-    left.legend(fontsize=9)
+    top = max(schedule(0) for schedule in schedules.values())
+    left.set_ylim(-0.02 * top, 1.45 * top)            # room above the curves for the legend
+    left.legend(fontsize=9, loc="upper right", ncols=2)
     plot_excess_loss(runs, floor, ax=right, title="their effect on SGD", legend_loc="lower left")
     fig.tight_layout()
     return fig

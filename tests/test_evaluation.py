@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from backproplab.layers import Activation, Dense
 from backproplab.network import MLP, Sequential
 from backproplab.plots.evaluation import (
+    describe_seed_runs,
     plot_confusion_matrix,
     plot_digits,
     plot_mistakes,
@@ -22,7 +23,7 @@ from backproplab.studies.evaluation import (
     per_class_accuracy,
     predictions_after_each_update,
 )
-from backproplab.training import train
+from backproplab.training import History, train
 
 
 # ----- confusion_matrix -------------------------------------------------------------------------
@@ -203,3 +204,31 @@ def test_per_update_figure_draws_one_thin_line_per_seed():
     with pytest.raises(ValueError, match="n_seeds"):
         plot_per_update({"accuracy": {"cube": np.zeros((2, 2, 2))}})
     plt.close("all")
+
+
+# ----- describe_seed_runs: alt text from the runs themselves ------------------------------------
+def test_describe_seed_runs_ranges_by_hand():
+    runs = [History(loss=[2.0, 0.25], val_accuracy=[0.5, 0.92]),
+            History(loss=[2.0, 0.126], val_accuracy=[0.5, 0.941])]
+    assert describe_seed_runs(runs) == ("validation accuracy 92% to 94% and training loss 0.13 "
+                                        "to 0.25 after the last epoch, over 2 seeds")
+
+
+def test_describe_seed_runs_writes_a_range_that_reads_the_same_once():
+    runs = [History(loss=[2.3], val_accuracy=[0.101]), History(loss=[2.3], val_accuracy=[0.099])]
+    assert describe_seed_runs(runs).startswith("validation accuracy 10% for every seed and "
+                                               "training loss 2.3 for every seed")
+
+
+def test_describe_seed_runs_counts_diverged_runs():
+    blown = [History(diverged=True, steps=6), History(diverged=True, steps=3)]
+    assert describe_seed_runs(blown) == "all 2 seeds diverged, the last at update 7"
+    mixed = [History(loss=[0.5], val_accuracy=[0.8]), blown[0]]
+    assert describe_seed_runs(mixed).endswith("over 1 seed; 1 of 2 seeds diverged")
+
+
+def test_describe_seed_runs_rejects_bad_input():
+    with pytest.raises(ValueError, match="runs"):
+        describe_seed_runs([])
+    with pytest.raises(ValueError, match="runs"):
+        describe_seed_runs([History(loss=[1.0])])  # no validation curve

@@ -292,6 +292,19 @@ def test_spread_figures_draw_one_band_or_line_per_seed():
     sgd_losses = np.array([h.loss for h in histories["sgd"]])
     assert np.allclose(left.lines[0].get_ydata(), np.median(sgd_losses, axis=0))
     assert len(left.collections) == 2  # one band per optimizer
+    # a run at another learning rate is added under (name, lr), in the optimizer's colour
+    fig = plot_training_race({**histories, ("adam", 0.1): histories["sgd"]},
+                             {**seconds, ("adam", 0.1): [1.0, 2.0, 4.0]})
+    left = fig.axes[0]
+    assert len(left.collections) == 3 and len(left.lines) == 3
+    assert left.lines[2].get_color() == left.lines[1].get_color()
+    assert np.allclose(left.lines[2].get_ydata(), np.median(sgd_losses, axis=0))
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels[2] == "Adam, lr 0.1 (2.00 s)"  # the median of 1, 2 and 4 seconds
+    assert fig.legends[0].get_texts()[0].get_fontsize() >= 10
+    for key in (("adam", -1.0), ("nope", 0.1), "nope", ("adam",)):
+        with pytest.raises(ValueError, match="histories"):
+            plot_training_race({key: histories["sgd"]}, {key: [1.0, 1.0, 1.0]})
     fig = plot_epoch_counting({"a": np.ones(6)}, {"a": np.ones((3, 6))}, updates_per_epoch=2)
     assert len(fig.axes[1].lines) == 3 + 2  # a line per seed, and the two epoch edges
     with pytest.raises(ValueError, match="losses"):
@@ -404,6 +417,19 @@ def test_race_figure_draws_the_paths_and_losses_worked_out_by_hand():
     assert [t.get_text() for t in figure.rates] == ["lr 2.5", "lr 0.3", "lr 0.2"]
     assert figure.title.get_text() == "a bowl"
     assert figure.loss_title.get_text() == "loss after 6 steps"
+
+
+def test_race_figure_marks_the_target_loss_with_a_dotted_line():
+    paths, _ = _small_race()
+    for target, text in ((1e-6, "target 1e-6"), (1e-3, "target 1e-3")):
+        figure = RaceFigure({"bowl": (_bowl(), START)}, list(paths), steps=40, target=target)
+        flat = [line for line in figure.loss_ax.lines
+                if len(set(line.get_ydata())) == 1 and line.get_linestyle() == ":"]
+        assert len(flat) == 1 and flat[0].get_ydata()[0] == target
+        assert text in [t.get_text() for t in figure.loss_ax.texts]
+    with pytest.raises(ValueError, match="target"):
+        RaceFigure({"bowl": (_bowl(), START)}, list(paths), steps=40, target=0.0)
+    plt.close("all")
 
 
 def test_race_figure_marks_a_run_diverged_from_the_step_it_left():

@@ -32,6 +32,7 @@ _ADAMW_STYLE = {"color": "0.45", "linestyle": (0, (6, 2, 1, 2))}
 DISPLAY_FLOOR = 1e-14  # smaller losses are drawn at this level, the bottom of the loss axis
 LOSS_HEADROOM = 1e4  # the loss axis ends this many times above the loss at the start
 MAX_KEPT_RACES = 64  # races a LiveRace keeps, one per (surface, scale) setting
+RACE_TARGET = 1e-6  # the loss a race's runs must stay below (``race.steps_to_stay``)
 
 
 def optimizer_style(name: str) -> dict:
@@ -73,14 +74,16 @@ class RaceFigure(LiveFigure):
     shows ``paths`` ``{optimizer: OptimizerPath}`` (from ``race.race`` on that course, at the
     learning rates ``lrs`` ``{optimizer: lr}``) up to ``step``. Both panels' axes are fixed
     per course: the loss axis runs from below DISPLAY_FLOOR to LOSS_HEADROOM times the loss at the
-    start, so a run that blows up leaves the top (and its legend entry says it diverged).
+    start, so a run that blows up leaves the top (and its legend entry says it diverged). A
+    dotted line marks the race's ``target`` loss.
     """
 
     def __init__(self, courses: Mapping[str, tuple], optimizers: Sequence[str], steps: int,
-                 page: bool = False):
+                 page: bool = False, target: float = RACE_TARGET):
         super().__init__(figsize=(9.8, 3.6), page=page)
         self.optimizers = list(optimizers)
         self.steps = check_positive_int(steps, "steps")
+        self.target = check_positive(target, "target")
         self.ax, self.loss_ax = self.figure.subplots(1, 2, width_ratios=[1, 1.15])
         self.courses = {name: self._draw_course(surface, start)
                         for name, (surface, start) in courses.items()}
@@ -121,6 +124,11 @@ class RaceFigure(LiveFigure):
         ax.yaxis.set_minor_formatter(NullFormatter())
         ax.yaxis.set_major_formatter(FuncFormatter(_plain_log_ticks))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.set_autoscaley_on(False)  # each course sets the loss limits (see _show_course)
+        ax.axhline(self.target, color="0.35", linewidth=0.9, linestyle=":", zorder=1)
+        ax.annotate(f"target {_plain_log_ticks(self.target, None)}", xy=(0.02, self.target),
+                    xycoords=("axes fraction", "data"), xytext=(0, 3),
+                    textcoords="offset points", fontsize=9, color="0.35", va="bottom")
         self.loss_title = self.moving(ax.set_title(" "))
         self._build_legend(ax)
 
@@ -306,27 +314,51 @@ def _per_seed(values, name: str) -> np.ndarray:
     return array
 
 
-def plot_training_race(histories, seconds: Mapping[str, Sequence[float]]):
+def _run_style(key) -> tuple[str, dict]:
+    """Legend label and line style of a ``plot_training_race`` entry: an optimizer's name, or
+    (name, learning rate) for a run at a rate other than its table rate (the optimizer's
+    colour, drawn solid and thicker)."""
+    if isinstance(key, tuple):
+        if len(key) != 2 or not isinstance(key[0], str):
+            raise ValueError(f"histories keys must be names or (name, lr); got {key!r}")
+        name, lr = key[0], check_positive(key[1], "histories")
+        check_choice(name, "histories", OPTIMIZER_LABELS)
+        style = {**optimizer_style(name), "linestyle": "-", "linewidth": 2.2}
+        return f"{label_of(name)}, lr {lr:g}", style
+    check_choice(key, "histories", OPTIMIZER_LABELS)
+    return label_of(key), {**optimizer_style(key), "linewidth": 1.4}
+
+
+def _some_log_ticks(value, _position) -> str:
+    """Labels for a log axis's minor ticks at 2 and 5 times a power of ten ("0.2", "5")."""
+    return f"{value:g}" if f"{value:.0e}"[0] in "25" else ""
+
+
+def plot_training_race(histories, seconds: Mapping):
     """Training loss (left, log scale) and validation accuracy (right) per epoch for each
-    optimizer, ``{name: [History per seed]}``: the median over the seeds as a line, the range
-    from the lowest to the highest seed as a band. The legend carries each optimizer's median
-    wall-clock time, ``seconds`` ``{name: [seconds per seed]}``."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9.4, 3.6))
-    for name, runs in histories.items():
-        style = optimizer_style(name)
+    optimizer, ``{key: [History per seed]}``: the median over the seeds as a line, the range
+    from the lowest to the highest seed as a band. A key is an optimizer's name, or
+    (name, learning rate) to add a run at another rate. The legend, below the panels, carries
+    each entry's median wall-clock time, ``seconds`` ``{key: [seconds per seed]}``."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.4, 4.3))
+    for key, runs in histories.items():
+        base, style = _run_style(key)
         n_seeds = len(runs)
-        for ax, key in ((left, "loss"), (right, "val_accuracy")):
-            curves = _per_seed([getattr(h, key) for h in runs], f"histories[{name!r}]")
+        for ax, field in ((left, "loss"), (right, "val_accuracy")):
+            curves = _per_seed([getattr(h, field) for h in runs], f"histories[{key!r}]")
             epochs = np.arange(1, curves.shape[1] + 1)
-            label = f"{label_of(name)} ({np.median(seconds[name]):.2f} s)" if ax is left else None
-            ax.plot(epochs, np.median(curves, axis=0), label=label, linewidth=1.4, **style)
+            label = f"{base} ({np.median(seconds[key]):.2f} s)" if ax is left else None
+            ax.plot(epochs, np.median(curves, axis=0), label=label, **style)
             ax.fill_between(epochs, curves.min(axis=0), curves.max(axis=0), color=style["color"],
                             alpha=0.18, linewidth=0)
     left.set(yscale="log", xlabel="epoch", ylabel="training loss (log scale)",
              title=f"median and range over {n_seeds} seeds")
+    left.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    left.yaxis.set_minor_formatter(FuncFormatter(_some_log_ticks))
     right.set(xlabel="epoch", ylabel="validation accuracy")
-    left.legend(fontsize=8, ncol=2)
-    fig.tight_layout()
+    fig.legend(*left.get_legend_handles_labels(), loc="lower center", ncol=5, fontsize=10,
+               frameon=False, handlelength=2.4, columnspacing=1.2)
+    fig.tight_layout(rect=(0, 0.17, 1, 1))
     return fig
 
 

@@ -53,6 +53,26 @@ def test_no_glued_number_shows_as_a_numpy_repr(pages):
     assert {name: found for name, found in shown.items() if found} == {}
 
 
+EXERCISE_TITLE = re.compile(
+    r'class="exercise admonition" id="([^"]+)">\s*<p class="admonition-title">'
+    r'<span class="caption-number">Exercise ([\d.]+) </span>')
+EXERCISE_LINK = re.compile(
+    r'<a class="reference internal" href="([^"]*)"><span class="std std-(?:ref|numref)">'
+    r"Exercise ([\d.]+)</span></a>")
+
+
+@pytest.mark.parametrize("chapter", _chapter_notebooks())
+def test_exercises_are_numbered_by_chapter_and_links_stay_on_the_page(pages, chapter):
+    number = int(Path(chapter).name[:2])
+    exercises = EXERCISE_TITLE.findall(pages[chapter])
+    assert [shown for _, shown in exercises] == [
+        f"{number}.{k}" for k in range(1, len(exercises) + 1)]
+    labels = {label: shown for label, shown in exercises}
+    for target, shown in EXERCISE_LINK.findall(pages[chapter]):
+        assert target.startswith("#") and labels.get(target[1:]) == shown, (
+            f"'Exercise {shown}' in {chapter} links to {target}, not to an exercise of its page")
+
+
 def _widget_state(page):
     blocks = WIDGET_STATE.findall(page)
     assert len(blocks) == 1, f"expected one widget-state block, found {len(blocks)}"

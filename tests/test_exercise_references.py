@@ -82,7 +82,8 @@ def test_answer_cells_name_their_exercise_by_number_and_label(notebook):
     labels = exercise_labels(cells(notebook, "markdown"))
     for code in cells(notebook, "code"):
         for chapter, k, label in ANSWER_COMMENT.findall(code):
-            assert int(chapter) == chapter_number(notebook), f"{notebook.name}: {label} in ch{chapter}"
+            assert int(chapter) == chapter_number(notebook), (
+                f"{notebook.name}: answer to {label} numbered as chapter {chapter}'s")
             assert labels[int(k) - 1] == label, (
                 f"{notebook.name}: Exercise {chapter}.{k} is {labels[int(k) - 1]!r}, not {label!r}")
         first_line = code.split("\n", 1)[0]

@@ -32,7 +32,8 @@ def run(notebook: nbformat.NotebookNode) -> None:
 
 def test_a_name_defined_only_in_a_hidden_cell_is_caught():
     notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("def helper():\n    return 1", metadata={"tags": ["remove-cell"]}),
+        nbformat.v4.new_code_cell("def helper():\n    return 1",
+                                  metadata={"tags": ["remove-cell"]}),
         nbformat.v4.new_code_cell("helper()"),
     ])
     run(notebook)  # the whole notebook runs

@@ -65,10 +65,11 @@ assignments: $(GRADING)
 	mkdir -p $(STUDENT)
 	cp dist/student/*.ipynb $(STUDENT)/
 
+# Each submission runs in a bubblewrap sandbox (apt-get install bubblewrap); FEEDBACK=folder
+# also writes one feedback file per student.
 grade: $(GRADING)
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder/"; exit 2; }
-	@test -d dist/autograder || $(MAKE) assignments
-	$(BIN)/python assignments/grade.py "$(SUBMISSIONS)" --output grades.csv
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder/ [FEEDBACK=folder/]"; exit 2; }
+	$(BIN)/python assignments/grade.py "$(SUBMISSIONS)" --output grades.csv $(if $(FEEDBACK),--feedback "$(FEEDBACK)")
 
 # A kernel can, rarely, stop answering under heavy load: a failed build is retried once.
 # Notebooks that did execute are cached, so the retry only redoes what failed; it rereads every

@@ -8,7 +8,8 @@ master, ``otter assign`` (run locally, no Docker) produces:
 
     dist/student/<name>_assignment.ipynb    the notebook students download: no solutions,
                                             public tests only
-    dist/autograder/<name>.zip              the autograder ``grade.py`` uses (hidden tests too)
+    dist/autograder/<name>.zip              otter's autograder, hidden tests too, for a grading
+                                            service (``grade.py`` grades with <name>/checks.py)
     dist/solutions/<name>_assignment.ipynb  the reference solutions, for instructors only
 
 ``--verify`` then grades every reference solution with ``grade.py`` and fails unless each one
@@ -95,12 +96,11 @@ def verify(dist: Path) -> None:
     """Grade the reference solutions; exit with an error unless each scores full marks."""
     sys.path.insert(0, str(HERE))
     import grade
+    import sandbox
 
-    limits = grade.Limits()
     with tempfile.TemporaryDirectory() as tmp:
         rows = grade.grade_folder(
-            dist / "solutions", Path(tmp) / "grades.csv", dist / "autograder", None, limits, 2
-        )
+            dist / "solutions", Path(tmp) / "grades.csv", None, sandbox.Limits(), 2)
     bad = [g for g in rows if not g.assignment or g.errors or g.failures]
     if bad:
         details = "\n".join(f"{g.submission}: {'; '.join(g.errors + g.failures)}" for g in bad)

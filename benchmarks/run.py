@@ -1,6 +1,6 @@
 """``make bench``: measure everything, write ``results.json`` and ``RESULTS.md``.
 
-    python -m benchmarks.run                  # training, scalar engine, live figures
+    python -m benchmarks.run                  # training, scalar engine, live figures, grading
     python -m benchmarks.run --book           # ... and the book's build and nbval times
     python -m benchmarks.run --only training  # one group (training, scalar, widgets, book)
     python -m benchmarks.run --quick          # 2 rounds each: checks the harness, times nothing
@@ -19,7 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from . import machine, report
 
-GROUPS = ("training", "scalar", "widgets", "book")
+GROUPS = ("training", "scalar", "widgets", "grading", "book")
 
 NOTES = """
 ## How these are measured
@@ -58,6 +58,9 @@ NOTES = """
   redraw of what moves over the kept background, the PNG sent to the image widget) and is
   timed. The target applies to the median at the defaults;
   other settings are in `results.json`.
+* **Grading.** `benchmarks/bench_grading.py` grades 40 copies of the reference solutions
+  with `assignments/grade.py` as an instructor runs it (two sandboxes at a time) and counts
+  submissions a minute over the whole run; every copy must score full marks.
 * **Book.** `benchmarks/bench_book.py` (with `--book`) times a clean `make book` (build
   outputs and notebook cache removed; the npm downloads kept), `make book` again with
   nothing changed, and `pytest --nbval-lax --nbval-current-env book/`.
@@ -94,6 +97,12 @@ def _widgets(quick: bool) -> list[dict]:
     from . import bench_widgets
 
     return bench_widgets.run(quick=quick)
+
+
+def _grading() -> list[dict]:
+    from . import bench_grading
+
+    return bench_grading.run()
 
 
 def _book() -> list[dict]:
@@ -134,6 +143,8 @@ def main(argv=None) -> int:
                 new = _scalar(args.quick)
             elif group == "widgets":
                 new = _widgets(args.quick)
+            elif group == "grading":
+                new = _grading()
             else:
                 new = _book()
             for fig in new:

@@ -7,9 +7,9 @@ The untrusted half of grading. `run_submission` starts `harness.py` under bubble
   private /tmp, and a read-only view of the system and of Python: not of this repository, so
   the solutions, the hidden tests, `backproplab`, the other submissions and the output CSV
   do not exist inside;
-- with limits on memory and on the number of processes that hold for the whole process tree
-  (a cgroup, where the grader may create one) or else for each process (rlimits), and a
-  CPU-time limit for each process;
+- with limits on memory, on the number of processes and on the cores used that hold for the
+  whole process tree (a cgroup, where the grader may create one), and memory and CPU-time
+  limits for each process (rlimits);
 - watched from outside: the harness announces each cell and each question on a pipe, and the
   sandbox is killed as a whole (every process in its PID namespace) when one overruns its
   time. The run then starts again without that cell or question, so the rest keeps its credit.
@@ -62,13 +62,15 @@ def stop_all() -> None:
 @dataclass
 class Limits:
     """Per-submission limits: seconds for one cell, for one question's probes and for the
-    whole submission (all restarts together); memory in GB and processes for the whole tree."""
+    whole submission (all restarts together); memory in GB, processes and cores for the whole
+    tree (where a cgroup can be made; else memory and CPU seconds per process)."""
 
     cell_seconds: float = 60.0
     question_seconds: float = 20.0
     submission_seconds: float = 600.0
     memory_gb: float = 4.0
     processes: int = 64
+    cpus: float = 1.0  # cores the whole tree may use at once
 
 
 @dataclass
@@ -141,8 +143,8 @@ def command(job_dir: Path, channel: int, stage: Path | None) -> list[str]:
 
 
 class _Group:
-    """A cgroup that limits memory and processes for the whole process tree, where the grader
-    may create one (as root, on cgroup v1 or v2); `create` returns None elsewhere."""
+    """A cgroup that limits memory, processes and CPU for the whole process tree, where the
+    grader may create one (as root, on cgroup v1 or v2); `create` returns None elsewhere."""
 
     def __init__(self, folders: dict[str, Path]):
         self.folders = folders
@@ -151,10 +153,13 @@ class _Group:
     def create(cls, name: str, limits: Limits):
         memory = int(limits.memory_gb * 2**30)
         unified = Path("/sys/fs/cgroup/cgroup.controllers").exists()
-        processes = limits.processes
-        plan = ({"": {"memory.max": memory, "memory.swap.max": 0, "pids.max": processes}}
+        processes, period = limits.processes, 100_000
+        quota = int(limits.cpus * period)  # microseconds of CPU per period, for the whole tree
+        plan = ({"": {"memory.max": memory, "memory.swap.max": 0, "pids.max": processes,
+                      "cpu.max": f"{quota} {period}"}}
                 if unified else
-                {"memory": {"memory.limit_in_bytes": memory}, "pids": {"pids.max": processes}})
+                {"memory": {"memory.limit_in_bytes": memory}, "pids": {"pids.max": processes},
+                 "cpu": {"cpu.cfs_period_us": period, "cpu.cfs_quota_us": quota}})
         group = cls({})
         try:
             for controller, settings in plan.items():

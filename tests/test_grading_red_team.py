@@ -80,7 +80,8 @@ def cheats(paths: dict) -> dict[str, str]:
         "array_protocols": LIAR,
         "stack_inspection": STACK,
         "test_files_rewritten": f"import glob\nfor p in glob.glob({paths['autograder']!r} + "
-                                "'/*'):\n    open(p, 'wb').write(b'')",
+                                "'/*'):\n    open(p, 'r+b').close()\n"
+                                "    raise RuntimeError('BREACH: could open ' + p)",
         "solutions_executed": f"import json\nnb = json.load(open({paths['solution']!r}))\n"
                               "for c in nb['cells']:\n    if c['cell_type'] == 'code':\n"
                               "        exec(''.join(c['source']))",
@@ -128,7 +129,11 @@ def bce_with_logits_grad(z, y): return _steal(np.ones_like(z))
 
 
 def damage(paths: dict) -> dict[str, str]:
-    """Cells appended after WRONG; each tries to harm something outside its own grade."""
+    """Cells appended after WRONG; each tries to harm something outside its own grade.
+
+    Where the target is the grader's own installation, the attempt only opens it for writing
+    and reports "BREACH" if it could, so that a broken sandbox shows in this test and does not
+    damage the checkout that runs it."""
     return {
         "background_process": "import subprocess\nsubprocess.Popen(['sh', '-c', 'sleep 3; echo "
                               f"x,0 >> {paths['output']}; touch {paths['marker']}'], "
@@ -146,10 +151,16 @@ def damage(paths: dict) -> dict[str, str]:
         "secrets_copied_out": f"import shutil\nshutil.copy({paths['checks']!r}, "
                               f"{paths['leak']!r})",
         "secrets_in_error": f"raise RuntimeError(open({paths['checks']!r}).read())",
-        "code_written": "import sysconfig, pathlib\n"
-                        "pathlib.Path(sysconfig.get_paths()['purelib'], 'sitecustomize.py')"
-                        ".write_text('import os')\n"
-                        f"open({str(GRADE)!r}, 'a').write('# changed')",
+        "code_written": "import os, sysconfig\n"
+                        "path = os.path.join(sysconfig.get_paths()['purelib'],\n"
+                        "                    'sitecustomize.py')\n"
+                        "try:\n    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL))\n"
+                        "    os.unlink(path)\n    breach = 'BREACH: could create ' + path\n"
+                        "except OSError:\n    breach = ''\n"
+                        f"try:\n    open({str(GRADE)!r}, 'a').close()\n"
+                        "    breach += ' BREACH: could write grade.py'\n"
+                        "except OSError:\n    pass\n"
+                        "if breach:\n    raise RuntimeError(breach)",
     }
 
 
@@ -304,6 +315,11 @@ def test_messages_say_what_happened(red_team):
     assert "first line second line [ 2.]]" in rows["multi_line_message.ipynb"]["error"]
     assert "over 20 MB" in rows["huge.ipynb"]["error"]
     assert "not a notebook" in rows["not_a_notebook.txt"]["error"]
+
+
+def test_no_attempt_to_write_outside_succeeded(red_team):
+    for name, row in red_team["rows"].items():
+        assert "BREACH" not in row["error"] + row["failures"], (name, row)
 
 
 def test_nothing_outside_the_sandbox_changed(red_team):

@@ -39,3 +39,22 @@ def test_glue_spread_takes_a_spread_as_it_is(glued):
 def test_glue_spread_rejects_a_prefix_that_is_no_name(glued, prefix):
     with pytest.raises(ValueError, match="prefix"):
         glue_spread(prefix, [1.0])
+
+
+def test_glue_uses_myst_nb_where_it_is_installed(glued):
+    from backproplab.plots.glue import glue
+
+    glue("lr", 0.5, display=False)
+    assert glued == {"lr": 0.5}
+
+
+def test_glue_without_myst_nb_keeps_the_value_and_raises_nothing(monkeypatch):
+    import sys
+
+    from backproplab.plots import glue as module
+
+    monkeypatch.setitem(sys.modules, "myst_nb", None)  # as in a Jupyter without MyST-NB
+    monkeypatch.setattr(module, "GLUED", {})
+    module.glue("lr", 0.5, display=False)
+    module.glue_spread("acc", [0.5, 0.7])
+    assert module.GLUED["lr"] == 0.5 and module.GLUED["acc_median"] == 0.6

@@ -153,10 +153,14 @@ def test_every_internal_link_and_asset_exists():
 
 
 def test_launch_and_download_buttons(pages):
-    """Binder launch and notebook download on every chapter; the Binder link names the repo."""
+    """Binder and Colab launch and notebook download on every chapter; the launch links name
+    the repository, its branch and the chapter's notebook."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     repo = config["repository"]["url"].removeprefix("https://github.com/")
+    branch = config["repository"]["branch"]
     for chapter in _chapter_notebooks():
         page = pages[chapter]
         assert f"mybinder.org/v2/gh/{repo}/" in page, f"{chapter}: no Binder launch button"
+        colab = f"colab.research.google.com/github/{repo}/blob/{branch}/{chapter}.ipynb"
+        assert colab in page, f"{chapter}: no Colab launch button to {colab}"
         assert f"_sources/{chapter}.ipynb" in page, f"{chapter}: no notebook download button"

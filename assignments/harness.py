@@ -102,7 +102,15 @@ def walk(value, path):
     for index, key in enumerate(path):
         if isinstance(key, list):
             return [walk(value, branch + path[index + 1:]) for branch in key]
-        value = materialise(value)[key]
+        value = materialise(value)
+        if value is None or value is Ellipsis:
+            raise ValueError("the answer is None: replace the ... with your code")
+        try:
+            value = value[key]
+        except (IndexError, KeyError, TypeError):
+            raise ValueError(f"the answer has no part [{key!r}]: it is a "
+                             f"{type(value).__name__}; see what the question asks it to return"
+                             ) from None
     return materialise(value)
 
 

@@ -194,6 +194,8 @@ def honest(blank: nbformat.NotebookNode, solution: nbformat.NotebookNode) -> dic
     dies = replaced(solution, "bce_with_logits_grad",
                     "import os\ndef bce_with_logits_grad(z, y):\n    os._exit(1)")
     message = cell(solution, "assert False, 'first line\\nsecond line\\n [ 2.]]'")
+    exits = cell(cell(solution, "import sys\nsys.exit(1)", where=3), "exit()", where=5)
+    allocates = cell(solution, "import numpy as np\nhuge = np.ones(20 * 2**30 // 8)", where=3)
     return {
         "no_otter_metadata.ipynb": (no_metadata, full),
         "fix_in_a_later_cell.ipynb": (late_fix, full),
@@ -201,6 +203,9 @@ def honest(blank: nbformat.NotebookNode, solution: nbformat.NotebookNode) -> dic
         "loop_in_c_code.ipynb": (c_loop, full),
         "kernel_dies_answering.ipynb": (dies, {**full, "q4_logit_identity": 0.0}),
         "multi_line_message.ipynb": (message, full),
+        "exits.ipynb": (exits, full),
+        "allocates_20_GB.ipynb": (allocates, full),
+        "$(touch pwned); rm -rf ~ 'x\".ipynb": (copy(solution), full),
         "sub/folder/Renamed copy (2).ipynb": (copy(solution), full),
         ".hidden_copy.ipynb": (copy(solution), full),
     }
@@ -300,7 +305,8 @@ def test_cheats_and_attacks_score_nothing(red_team, name):
                                   "fix_in_a_later_cell.ipynb", "endless_loop_in_try.ipynb",
                                   "loop_in_c_code.ipynb", "kernel_dies_answering.ipynb",
                                   "multi_line_message.ipynb", "sub/folder/Renamed copy (2).ipynb",
-                                  ".hidden_copy.ipynb"])
+                                  ".hidden_copy.ipynb", "exits.ipynb", "allocates_20_GB.ipynb",
+                                  "$(touch pwned); rm -rf ~ 'x\".ipynb"])
 def test_honest_answers_get_their_points(red_team, name):
     row = red_team["rows"][name]
     assert _row_scores(row) == red_team["expected"][name], row
@@ -314,6 +320,7 @@ def test_messages_say_what_happened(red_team):
     assert "ended before grading finished" in rows["kernel_dies_answering.ipynb"]["failures"]
     assert "first line second line [ 2.]]" in rows["multi_line_message.ipynb"]["error"]
     assert "over 20 MB" in rows["huge.ipynb"]["error"]
+    assert "MemoryError" in rows["allocates_20_GB.ipynb"]["error"]
     assert "not a notebook" in rows["not_a_notebook.txt"]["error"]
 
 

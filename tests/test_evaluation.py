@@ -15,8 +15,10 @@ from backproplab.plots.evaluation import (
     plot_digits,
     plot_mistakes,
     plot_per_update,
+    plot_validation_loss,
 )
 from backproplab.studies.evaluation import (
+    activation_spread,
     confusion_matrix,
     most_confused,
     never_active_units,
@@ -232,3 +234,44 @@ def test_describe_seed_runs_rejects_bad_input():
         describe_seed_runs([])
     with pytest.raises(ValueError, match="runs"):
         describe_seed_runs([History(loss=[1.0])])  # no validation curve
+
+
+# ----- activation_spread and the linear validation-loss figure (issue 13) -----------------------
+def test_activation_spread_by_hand():
+    # a 1-1-1 tanh network: tanh(2x), then tanh(0.5 h + 1); the std over two rows by hand
+    model = Sequential([Dense(1, 1, W=np.array([[2.0]]), b=np.zeros(1)), Activation("tanh"),
+                        Dense(1, 1, W=np.array([[0.5]]), b=np.ones(1)), Activation("tanh")])
+    X = np.array([[0.0], [1.0]])
+    h = np.tanh(np.array([0.0, 2.0]))
+    top = np.tanh(0.5 * h + 1.0)
+    expected = [abs(h[1] - h[0]) / 2, abs(top[1] - top[0]) / 2]  # std of two values
+    assert np.allclose(activation_spread(model, X), expected, rtol=1e-12)
+    # identical rows look the same everywhere
+    assert np.all(activation_spread(MLP([3, 4, 2], seed=0), np.ones((5, 3))) == 0)
+
+
+def test_activation_spread_checks_its_input():
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        activation_spread(MLP([2, 3, 1], seed=0), np.ones((1, 2)))
+    with pytest.raises(TypeError, match="Sequential"):
+        activation_spread(object(), np.ones((2, 2)))
+
+
+def test_confusion_matrix_figure_has_a_colour_bar_and_rejects_non_square_input():
+    matrix = np.array([[5, 1], [2, 4]])
+    assert len(plot_confusion_matrix(matrix).axes) == 2  # the matrix and its colour bar
+    assert len(plot_confusion_matrix(matrix, colorbar=False).axes) == 1
+    with pytest.raises(ValueError, match="square"):
+        plot_confusion_matrix(np.ones((2, 3)))
+    plt.close("all")
+
+
+def test_validation_loss_figure_marks_the_lowest_epoch_on_a_linear_axis():
+    fig = plot_validation_loss(History(val_loss=[0.5, 0.2, 0.3, 0.4], loss=[1, 1, 1, 1]))
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "linear"
+    assert list(ax.lines[0].get_ydata()) == [0.5, 0.2, 0.3, 0.4]
+    assert list(ax.lines[1].get_xdata()) == [2, 2]  # epoch 2 (numbered from 1) is the lowest
+    with pytest.raises(ValueError, match="validation loss"):
+        plot_validation_loss(History(loss=[1.0]))
+    plt.close("all")

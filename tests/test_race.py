@@ -535,3 +535,19 @@ def test_every_optimizer_has_its_own_style():
     styles = [optimizer_style(name) for name in OPTIMIZER_LABELS]
     styles = {(str(s["color"]), str(s["linestyle"])) for s in styles}
     assert len(styles) == len(OPTIMIZER_LABELS)
+
+
+def test_tuned_times_passes_hyper_parameters_and_matches_the_sweep():
+    from backproplab.studies.race import tuned_times
+    from backproplab.studies.surfaces import Quadratic
+
+    bowl = Quadratic((0.5, 2.0), rotation_deg=-30)
+    starts = [(-0.6, 0.9), (0.8, 0.3)]
+    sweep = race_sweep(bowl, starts, offsets=(0.0, 0.25), optimizers=("adam",), steps=150)
+    default = tuned_times(bowl, starts, "adam", offsets=(0.0, 0.25), steps=150)
+    assert np.array_equal(default, sweep.times("adam"), equal_nan=True)  # same tuning, same runs
+    # a different beta1 is a different optimizer: the times change in some setting
+    other = tuned_times(bowl, starts, "adam", offsets=(0.0, 0.25), steps=150, betas=(0.45, 0.999))
+    assert other.shape == (4,) and not np.array_equal(other, default, equal_nan=True)
+    with pytest.raises(ValueError, match="starts"):
+        tuned_times(bowl, [], "adam")

@@ -65,31 +65,57 @@ def plot_mistakes(images, y_true, y_pred, confidence=None, max_images: int = 10,
     return plot_digits(np.asarray(images)[wrong], titles, ncols=ncols)
 
 
-def plot_confusion_matrix(matrix, ax=None, title: str | None = None, counts: bool = True):
+def plot_confusion_matrix(matrix, ax=None, title: str | None = None, counts: bool = True,
+                          colorbar: bool = True, fontsize: float = 8):
     """Heat map of a confusion matrix (rows true, columns predicted), counts written in.
 
-    Colours follow the count on a square-root-like scale so that the few
-    mistakes stand out next to the large diagonal. ``counts=False`` leaves
-    the numbers out (faster, for animation frames).
+    matrix : (k, k) counts. Colours follow the count on a square-root-like scale so that the
+    few mistakes stand out next to the large diagonal; ``colorbar=True`` adds a colour bar
+    labelled in counts. ``counts=False`` leaves the numbers out of the cells.
     """
     matrix = np.asarray(matrix)
-    fig, ax = get_axes(ax, figsize=(4.2, 4))
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"matrix must be a square (k, k) array of counts; got {matrix.shape}")
+    fig, ax = get_axes(ax, figsize=(4.8 if colorbar else 4.2, 4))
     k = len(matrix)
     vmax = max(int(matrix.max()), 1)
-    ax.imshow(matrix, cmap=MATRIX_CMAP, norm=PowerNorm(0.4, vmin=0, vmax=vmax))
+    image = ax.imshow(matrix, cmap=MATRIX_CMAP, norm=PowerNorm(0.4, vmin=0, vmax=vmax))
     for i in range(k if counts else 0):
         for j in range(k):
             if matrix[i, j]:
                 dark = matrix[i, j] > 0.35 * vmax
-                ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=8,
-                        color="white" if dark else "black")
+                ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center",
+                        fontsize=fontsize, color="white" if dark else "black")
     ax.set_xticks(range(k))
     ax.set_yticks(range(k))
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.grid(False)
+    if colorbar:
+        bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03)
+        bar.set_label("images")
     if title:
         ax.set_title(title)
+    return fig
+
+
+def plot_validation_loss(history, ax=None, title: str | None = None):
+    """The validation loss per epoch of ``history`` (a ``training.History``) on a linear axis,
+    zoomed on its own range, with its lowest epoch marked: the detail of a learning curve that
+    the shared log axis of ``LearningCurves`` hides. Epochs are numbered from 1."""
+    losses = np.asarray(getattr(history, "val_loss", None) or [], dtype=np.float64)
+    if losses.size < 1:
+        raise ValueError("history must hold a validation loss (train with validation=...)")
+    fig, ax = get_axes(ax, figsize=(5.2, 3.2))
+    epochs = np.arange(1, losses.size + 1)
+    ax.plot(epochs, losses, marker="o", markersize=3, label="validation loss", **_VALIDATION)
+    best = int(np.argmin(losses))
+    ax.axvline(best + 1, **_BEST_EPOCH, label=f"lowest: epoch {best + 1}")
+    ax.set(xlabel="epoch", ylabel="validation loss (linear scale)")
+    ax.legend(fontsize=9)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
     return fig
 
 
@@ -285,7 +311,7 @@ def plot_per_update(panels: Mapping[str, Mapping[str, Sequence[float]]], batch_c
 def plot_training_frame(matrix, val_accuracy: Sequence[float], total_epochs: int, label: str):
     """One animation frame: the validation confusion matrix and the accuracy curve so far."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6), width_ratios=[1, 1.3])
-    plot_confusion_matrix(matrix, ax=left, title=label, counts=False)
+    plot_confusion_matrix(matrix, ax=left, title=label)
     right.plot(np.arange(len(val_accuracy)), val_accuracy, marker="o", markersize=3,
                **style_of(0))
     right.set_xlim(-0.5, total_epochs - 0.5)

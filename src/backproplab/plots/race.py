@@ -251,7 +251,7 @@ def plot_step_sizes(sizes: Mapping[str, Sequence[float]], ax=None, title: str | 
     fig, ax = get_axes(ax)
     for i, (label, values) in enumerate(sizes.items()):
         ax.plot(np.arange(1, len(values) + 1), values, label=label, **style_of(i))
-    ax.set(xscale="log", yscale="log", xlabel="update $t$ (log scale)",
+    ax.set(xscale="log", yscale="log", xlabel="update $k$ (log scale)",
            ylabel="step size / learning rate")
     if title:
         ax.set_title(title)
@@ -260,13 +260,13 @@ def plot_step_sizes(sizes: Mapping[str, Sequence[float]], ax=None, title: str | 
 
 
 def plot_bias_correction(first_moment, corrected_moment, step_sizes: Mapping[str, Sequence]):
-    """Left: Adam's running average m_t of the gradient and its corrected form
-    m_t / (1 - b1^t) for t = 1, 2, ...; right: ``plot_step_sizes(step_sizes)``."""
+    """Left: Adam's running average m_k of the gradient and its corrected form
+    m_k / (1 - b1^k) for updates k = 1, 2, ...; right: ``plot_step_sizes(step_sizes)``."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.3))
     t = np.arange(1, len(first_moment) + 1)
-    left.plot(t, first_moment, label="$m_t$, no correction", **style_of(3))
-    left.plot(t, corrected_moment, label=r"$\hat m_t = m_t / (1 - \beta_1^t)$", **style_of(0))
-    left.set(xscale="log", xlabel="update $t$ (log scale)", ylabel="estimate of the mean gradient",
+    left.plot(t, first_moment, label="$m_k$, no correction", **style_of(3))
+    left.plot(t, corrected_moment, label=r"$\hat m_k = m_k / (1 - \beta_1^k)$", **style_of(0))
+    left.set(xscale="log", xlabel="update $k$ (log scale)", ylabel="estimate of the mean gradient",
              title="first-moment estimate")
     left.legend(fontsize=9)
     plot_step_sizes(step_sizes, ax=right, title="Adam's step size")

@@ -3,8 +3,12 @@
 Accuracy is one number; a confusion matrix says where the mistakes are. For a
 ReLU network, ``never_active_units`` finds the hidden units whose
 pre-activation is at most zero on every sample: a ReLU unit like that outputs
-0 and passes back no gradient for any of those samples, so gradient descent
-can never revive it.
+0 and passes back no gradient for any of those samples. In the first hidden
+layer, whose inputs are the fixed data, plain gradient descent (no momentum, no
+weight decay) then never changes its weights again, so it can never revive; a
+unit deeper in the network can, when the layers below it change its inputs.
+``activation_spread`` measures how different the samples still look to each
+layer: in a deep sigmoid network the forward signal fades layer by layer.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from backproplab.network import MLP
 from backproplab.training import train
 
 __all__ = [
+    "activation_spread",
     "confusion_matrix",
     "most_confused",
     "never_active_units",
@@ -98,7 +103,9 @@ def never_active_units(model, X) -> list[np.ndarray]:
     model : a ``Sequential`` (e.g. from ``MLP``); X : (n_samples, n_features).
     Returns one boolean array (n_units,) per top-level ``Activation`` layer,
     in forward order. For ReLU such a unit is dead on X: its output and its
-    local gradient are 0 for every sample, so no weight feeding it can change.
+    local gradient are 0 for every sample, so the gradient of every weight feeding it is 0.
+    (Its weights still move under momentum left over from earlier steps or under weight
+    decay, and the inputs of a unit beyond the first layer change as earlier layers learn.)
     """
     if not hasattr(model, "layers"):
         raise TypeError(f"model must be a backproplab Sequential; got {type(model).__name__}")
@@ -109,6 +116,27 @@ def never_active_units(model, X) -> list[np.ndarray]:
             masks.append(np.all(out <= 0.0, axis=0))
         out = layer.forward(out)
     return masks
+
+
+def activation_spread(model, X) -> np.ndarray:
+    """How different the rows of X look after each activation layer of ``model``.
+
+    model : a ``Sequential`` (e.g. from ``MLP``); X : (n_samples, n_features), n_samples >= 2.
+    Returns (n_activation_layers,): for each top-level ``Activation`` layer, in forward order,
+    the standard deviation of each unit's output across the rows of X, averaged over the
+    units. A value near 0 means that every sample produces almost the same output there.
+    """
+    if not hasattr(model, "layers"):
+        raise TypeError(f"model must be a backproplab Sequential; got {type(model).__name__}")
+    out = as_2d_float(X, "X")
+    if len(out) < 2:
+        raise ValueError(f"X must have at least 2 rows to have a spread; got {len(out)}")
+    spreads = []
+    for layer in model.layers:
+        out = layer.forward(out)
+        if isinstance(layer, Activation):
+            spreads.append(float(out.std(axis=0).mean()))
+    return np.array(spreads)
 
 
 def predictions_after_each_update(

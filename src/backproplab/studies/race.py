@@ -55,12 +55,13 @@ def path_score(path: OptimizerPath) -> float:
     return float(np.mean(np.log10(np.maximum(still_to_come, LOSS_FLOOR))))
 
 
-def _tuned_run(surface: Surface, optimizer, lrs, start, steps) -> tuple[float, OptimizerPath]:
-    """(best learning rate, its path): see ``tune_lr``."""
+def _tuned_run(surface: Surface, optimizer, lrs, start, steps,
+               **opt_kwargs) -> tuple[float, OptimizerPath]:
+    """(best learning rate, its path): see ``tune_lr``; ``opt_kwargs`` go to the optimizer."""
     lrs = [check_positive(lr, "lrs") for lr in lrs]
     if not lrs:
         raise ValueError("lrs must list at least one learning rate")
-    paths = [run_optimizer(surface, optimizer, start, steps, lr) for lr in lrs]
+    paths = [run_optimizer(surface, optimizer, start, steps, lr, **opt_kwargs) for lr in lrs]
     scores = [path_score(path) for path in paths]
     if not np.isfinite(min(scores)):
         raise ValueError(
@@ -248,6 +249,29 @@ def race_sweep(surface, starts: Sequence, offsets=GRID_OFFSETS, scales=(1.0,),
             setting += 1
     return RaceSweep(surface.name, optimizers, starts, offsets, scales, target, tuned, times,
                      finals, diverged, lowest, rebound)
+
+
+def tuned_times(surface, starts: Sequence, optimizer: str, offsets=GRID_OFFSETS, steps=100,
+                target=1e-6, lrs=LR_GRID, **opt_kwargs) -> np.ndarray:
+    """``race_sweep``'s measurement for one optimizer with other hyper-parameters: in every
+    setting (every start (2,) in ``starts`` with every grid offset, start-major), tune the
+    learning rate of ``optimizer`` built with ``opt_kwargs`` (e.g. ``betas=(0.45, 0.999)``)
+    on the shifted grid and return its ``steps_to_stay`` below ``target``, (n_settings,),
+    NaN where the tuned run never stays there.
+    """
+    surface = _as_surface(surface)
+    target = check_positive(target, "target")
+    starts = [as_float_array(p, "starts", ndim=1) for p in starts]
+    if not starts or any(len(p) != 2 for p in starts):
+        raise ValueError("starts must list at least one point (x, y)")
+    times = []
+    for start in starts:
+        for offset in offsets:
+            path = _tuned_run(surface, optimizer, shifted_grid(offset, lrs), start, steps,
+                              **opt_kwargs)[1]
+            reached = steps_to_stay(path, target)
+            times.append(np.nan if reached is None else reached)
+    return np.array(times, dtype=np.float64)
 
 
 def train_optimizers(X, y, lrs: Mapping[str, float], seeds, sizes, epochs=10, batch_size=32,

@@ -27,7 +27,7 @@ export MKL_NUM_THREADS ?= 1
 STUDENT  := book/_static/assignments
 LINTED   := src tests scripts assignments benchmarks
 
-.PHONY: book test quick float-checks lab clean install widgets-js lint assignments grade bench
+.PHONY: book test quick float-checks lab clean install widgets-js lint assignments grade bench pdf
 
 install: $(STAMP)
 
@@ -134,6 +134,10 @@ BENCH_FLAGS ?=
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks.run $(BENCH_FLAGS)
+
+# The book as one PDF, printed by Chromium from the built site (book/_static/print.css).
+pdf: book
+	$(BIN)/python -m scripts.print_book --output $(BUILD)/pdf/backprop-lab.pdf
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)

@@ -144,3 +144,39 @@ def test_censored_median():
         censored_median([10, 100], 100)
     with pytest.raises(ValueError, match="first_epochs must be a non-empty"):
         censored_median([], 100)
+
+
+def test_per_layer_factor_is_the_geometric_mean_ratio():
+    from backproplab.studies.gradient_flow import per_layer_factor
+
+    sizes = 7.0 * 0.5 ** np.arange(6)[::-1]  # each layer twice the one before it
+    sizes[0], sizes[-1] = 1e-9, 1e9  # the end layers are ignored
+    assert per_layer_factor(sizes) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="depth >= 4"):
+        per_layer_factor([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="positive"):
+        per_layer_factor([1.0, 0.0, 3.0, 4.0])
+
+
+def test_saturated_share_by_hand():
+    from backproplab.studies.gradient_flow import saturated_share
+    from backproplab.studies.seed_study import initial_weights
+
+    X, _ = fixed_batch(16, 8, 1, seed=1)
+    share = saturated_share(3, "sigmoid", "lecun", [0, 1], X, width=8, weight_scale=6.0,
+                            threshold=0.05)
+    expected = []
+    for s in (0, 1):
+        W = initial_weights([8, 8, 8, 1], [s], "lecun")
+        h, slopes = X, []
+        for Wk in W[:2]:
+            z = h @ (6.0 * Wk[0])
+            h = 1 / (1 + np.exp(-z))
+            slopes.append(h * (1 - h))
+        expected.append(np.mean(np.concatenate([sl.ravel() for sl in slopes]) < 0.05))
+    np.testing.assert_allclose(share, expected)
+    assert share.min() > 0 and share.max() < 1
+    small = saturated_share(3, "sigmoid", "lecun", [0], X, width=8, weight_scale=0.1)
+    assert small[0] == 0.0  # slopes near 1/4 everywhere
+    with pytest.raises(ValueError, match="threshold"):
+        saturated_share(3, "sigmoid", "lecun", [0], X, threshold=-1)

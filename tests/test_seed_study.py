@@ -171,3 +171,19 @@ def test_bad_input_is_explained():
         xor_seed_study(2, [0], conventions="mine")
     with pytest.raises(ValueError, match="unknown init"):
         initial_weights([2, 2, 1], [0], init="he", legacy=True)
+
+
+def test_trap_outcomes_counts_levels():
+    from backproplab.studies.seed_study import trap_outcomes
+
+    accuracy = np.array([1.0, 0.5, 0.75, 0.5, 0.5, 0.75])
+    final_loss = np.array([0.001, 0.125 + 0.004, 1 / 6 - 0.001, 0.25, 0.2, 0.125 - 0.006])
+    counts = trap_outcomes(accuracy, final_loss)
+    assert list(counts.values()) == [1, 1, 1, 1, 2]  # solved, 1/8, 1/6, 1/4, other
+    assert list(counts)[0] == "solved" and list(counts)[-1] == "other"
+    # A solved network counts as solved even with a loss on a level.
+    assert trap_outcomes([1.0], [0.125])["solved"] == 1
+    with pytest.raises(ValueError, match="same shape"):
+        trap_outcomes(accuracy, final_loss[:3])
+    with pytest.raises(ValueError, match="tol"):
+        trap_outcomes(accuracy, final_loss, tol=0)

@@ -10,6 +10,7 @@ import numpy as np
 from .._validation import check_positive_int
 from ..activations import relu_grad, sigmoid_grad, tanh_grad
 from ..studies.gradient_flow import fixed_batch, get_init_label, gradient_sizes
+from ..studies.seed_study import trap_outcomes
 from .core import COLORS, get_axes, plot_decision_boundary, style_of
 from .live import LiveFigure
 
@@ -312,19 +313,26 @@ def plot_accuracy_shares(accuracy, highlight: Mapping[str, Sequence[float]], mar
 
 
 def plot_seed_study(studies: Mapping[str, object]):
-    """Left: share of seeds ending at each accuracy. Right: final losses, stuck levels marked.
+    """Left: share of seeds solved or trapped at each loss level. Right: final losses.
 
-    ``studies`` maps a label (e.g. "2-2-1") to a ``seed_study.SeedStudy``.
+    ``studies`` maps a label (e.g. "2-2-1") to a ``seed_study.SeedStudy``. The left panel
+    sorts the networks with ``seed_study.trap_outcomes``: solved, or the loss level of the
+    trap (1/8, 1/6, 1/4) they sit on; accuracy alone would hide that a network at 1/8 scores
+    50% or 75% depending on which side of 0.5 two nearly equal outputs fall. The right panel is
+    a histogram of the final losses with the trap levels marked.
     """
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
-    levels = [1.0, 0.75, 0.5]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    outcomes = {label: trap_outcomes(study.accuracy, study.final_loss)
+                for label, study in studies.items()}
+    names = list(next(iter(outcomes.values())))
     width = 0.8 / len(studies)
-    for i, (label, study) in enumerate(studies.items()):
-        shares = [np.mean(study.accuracy == a) for a in levels]
-        x = np.arange(len(levels)) + (i - (len(studies) - 1) / 2) * width
+    for i, (label, counts) in enumerate(outcomes.items()):
+        shares = [counts[name] / len(studies[label].accuracy) for name in names]
+        x = np.arange(len(names)) + (i - (len(studies) - 1) / 2) * width
         left.bar(x, shares, width, label=label, color=COLORS[i], hatch=["", "//"][i % 2])
-    left.set_xticks(range(len(levels)), [f"{a:.0%}" for a in levels])
-    left.set(xlabel="final training accuracy", ylabel="share of seeds", ylim=(0, 1))
+    ticks = [name.replace(" (", "\n(").replace("merged", "\nmerged") for name in names]
+    left.set_xticks(range(len(names)), ticks, fontsize=9)
+    left.set(xlabel="how the network ended", ylabel="share of seeds", ylim=(0, 1))
     left.legend()
     bins = np.logspace(-5, 0, 60)
     for i, (label, study) in enumerate(studies.items()):

@@ -248,3 +248,47 @@ def censored_median(first_epochs, budget) -> float:
     if np.any((first < -1) | (first >= budget)):
         raise ValueError(f"first_epochs must lie in [0, {budget}) or be -1 (never)")
     return float(np.median(np.where(first >= 0, first, np.inf)))
+
+
+def per_layer_factor(sizes) -> float:
+    """Geometric-mean ratio of neighbouring layers' gradient sizes, away from both ends.
+
+    ``sizes`` (depth,) holds the mean |dL/dW| of every layer, input side first, as one row of
+    :func:`gradient_sizes` (depth >= 4). The first and the last layer are left out, since their
+    inputs (the data) and their errors (the loss) differ from the middle layers'; the result is
+    ``(sizes[1] / sizes[-2]) ** (1 / (depth - 3))``, the factor by which the gradient shrinks
+    (below 1) or grows (above 1) per layer on its way from the output to the input.
+    """
+    sizes = np.asarray(sizes, dtype=np.float64)
+    if sizes.ndim != 1 or len(sizes) < 4:
+        raise ValueError(f"sizes must have shape (depth,) with depth >= 4; got {sizes.shape}")
+    if not np.all(np.isfinite(sizes)) or np.any(sizes <= 0):
+        raise ValueError("sizes must be finite and positive")
+    return float((sizes[1] / sizes[-2]) ** (1 / (len(sizes) - 3)))
+
+
+def saturated_share(
+    depth, activation, init, seeds, X, width=32, weight_scale=1.0, threshold=0.01
+) -> np.ndarray:
+    """Share of hidden units whose activation slope is below ``threshold``: shape (S,).
+
+    The networks are the plain (no residual) networks of :func:`gradient_sizes`, one per seed,
+    on the batch X (n, n_in). For network s, every hidden layer's slope ``act'(z)`` is taken at
+    every sample and unit (``(depth - 1) * n * width`` values) and the fraction below
+    ``threshold`` is returned. A saturated sigmoid unit (slope near 0) passes almost no signal.
+    """
+    X = as_2d_float(X, "X")
+    threshold = check_positive(threshold, "threshold")
+    sizes = layer_sizes(depth, width, X.shape[1], 1)
+    check_choice(init, "init", INITIALIZERS)
+    act, act_grad = get_activation(activation)
+    scale = check_positive(weight_scale, "weight_scale")
+    weights = [W * scale for W in initial_weights(sizes, seeds, init)]
+    hidden, below, count = X, 0.0, 0
+    for W in weights[:-1]:
+        pre = hidden @ W
+        slopes = act_grad(pre)
+        below = below + np.sum(slopes < threshold, axis=(-2, -1))
+        count += slopes.shape[-2] * slopes.shape[-1]
+        hidden = act(pre)
+    return np.asarray(below, dtype=np.float64) / count

@@ -278,3 +278,34 @@ def xor_seed_study(
     run = train_two_layer(W1, W2, X, y, lr, epochs, activation=activation, loss=loss,
                           record_accuracy=record_accuracy)
     return SeedStudy(np.array(seeds), run.accuracy, run.final_loss, run)
+
+
+# The losses (MSE on XOR) of a network that gives one output to a group of points: the best
+# output is the group's mean target, and the loss is the group's target variance over 4 points.
+TRAP_LEVELS = {"two points merged (1/8)": 1 / 8, "three merged (1/6)": 1 / 6,
+               "all four merged (1/4)": 1 / 4}
+
+
+def trap_outcomes(accuracy, final_loss, tol=0.005) -> dict[str, int]:
+    """Count XOR networks by how they ended: solved, on a trap level, or something else.
+
+    ``accuracy`` and ``final_loss`` (S,) are a :class:`SeedStudy`'s. A network is "solved" when
+    its accuracy is 1; otherwise it is counted at the level of :data:`TRAP_LEVELS` its final
+    loss is within ``tol`` of (1/8, 1/6 or 1/4), or as "other". Returns a dict with the keys
+    "solved", the keys of :data:`TRAP_LEVELS`, and "other", in that order.
+    """
+    accuracy = as_float_array(accuracy, "accuracy")
+    final_loss = as_float_array(final_loss, "final_loss")
+    if accuracy.ndim != 1 or accuracy.shape != final_loss.shape:
+        raise ValueError(f"accuracy and final_loss must have the same shape (S,); got "
+                         f"{accuracy.shape} and {final_loss.shape}")
+    tol = check_positive(tol, "tol")
+    failed = accuracy < 1
+    counts = {"solved": int(np.sum(~failed))}
+    matched = np.zeros_like(failed)
+    for label, level in TRAP_LEVELS.items():
+        here = failed & (np.abs(final_loss - level) < tol)
+        counts[label] = int(np.sum(here))
+        matched |= here
+    counts["other"] = int(np.sum(failed & ~matched))
+    return counts

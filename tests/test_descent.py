@@ -14,8 +14,10 @@ from backproplab.studies.descent import (
     DescentRun,
     expected_gradient_noise,
     gradient_noise,
+    inverse_time_decay,
     max_stable_lr,
     run_descent,
+    sharpness_along,
     surface_hessian,
 )
 from backproplab.studies.surfaces import Quadratic, Surface, get_surface, run_optimizer
@@ -367,3 +369,43 @@ def test_excess_loss_draws_the_named_run_on_top_and_thicker():
     assert sgd.get_zorder() > batch.get_zorder()
     with pytest.raises(ValueError, match="on_top must be one of the keys"):
         plot_excess_loss({"sgd": seeds}, floor=0.0, on_top="adam")
+
+
+def test_sharpness_along_a_path_is_lr_times_the_largest_curvature():
+    # A quadratic has the same Hessian everywhere: lr * lambda_max = 0.1 * 5 at every point.
+    points = np.array([[0.0, 0.0], [1.0, -2.0], [3.0, 0.5]])
+    assert np.allclose(sharpness_along(Quadratic((0.2, 5.0)), points, lr=0.1), 0.5, rtol=1e-8)
+    # Rosenbrock (1 - x)^2 + 100 (y - x^2)^2, its Hessian written out by hand.
+    x, y = 0.5, 0.1
+    H = np.array([[2 - 400 * (y - x**2) + 800 * x**2, -400 * x], [-400 * x, 200.0]])
+    expected = 0.002 * np.linalg.eigvalsh(H).max()
+    assert sharpness_along("rosenbrock", [[x, y]], lr=0.002) == pytest.approx([expected], rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "points, lr, match",
+    [([0.0, 1.0], 0.1, "points"), ([[0.0, 1.0, 2.0]], 0.1, "points"), ([[0.0, 1.0]], 0.0, "lr")],
+)
+def test_sharpness_along_rejects_bad_input(points, lr, match):
+    with pytest.raises(ValueError, match=match):
+        sharpness_along("bowl", points, lr)
+
+
+def test_inverse_time_decay_follows_its_formula_and_its_sum_diverges():
+    schedule = inverse_time_decay(0.05, tau=2)
+    assert schedule(0) == 0.05 and schedule(2) == pytest.approx(0.025)
+    assert schedule(6) == pytest.approx(0.0125)
+    # tau = 1: lr0 times the harmonic numbers, H_30 = 3.99499 (to 5 decimals), which grow
+    # without bound (H_n > ln n); the squares sum to at most lr0^2 pi^2 / 6.
+    harmonic = inverse_time_decay(1.0, tau=1)
+    assert sum(harmonic(e) for e in range(30)) == pytest.approx(3.99499, abs=1e-5)
+    assert sum(harmonic(e) for e in range(20_000)) > math.log(20_000)
+    assert sum(harmonic(e) ** 2 for e in range(20_000)) < math.pi**2 / 6
+
+
+@pytest.mark.parametrize("lr0, tau, match", [(0.0, 1.0, "lr0"), (0.1, -1.0, "tau")])
+def test_inverse_time_decay_rejects_bad_input(lr0, tau, match):
+    with pytest.raises(ValueError, match=match):
+        inverse_time_decay(lr0, tau)
+    with pytest.raises(ValueError, match="epoch"):
+        inverse_time_decay(0.1, 1.0)(-1)

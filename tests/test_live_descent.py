@@ -125,3 +125,14 @@ def test_bad_settings_are_refused_by_name():
         figure.png(surface="bowl", lr_scale=0.5, x0=0.0, y0="up")
     with pytest.raises(ValueError, match="surface"):
         figure.frame("cliff", 0, 0.5)
+
+
+def test_an_unstable_minimum_is_not_converging_rather_than_not_there_yet():
+    # lr_scale 1.2: lr * lambda_max at the Rosenbrock minimum is 2.4 > 2, so the minimum is
+    # unstable; from (-1.2, 1) the run neither diverges nor settles on a 2-cycle in 2000 steps.
+    figure = DescentExplorer()
+    figure.update(surface="rosenbrock", lr_scale=1.2, x0=-1.2, y0=1.0)
+    assert figure.loss_title.get_text().replace("\n", " ").startswith(
+        "not converging: the minimum is unstable at this step")
+    figure.update(surface="rosenbrock", lr_scale=0.5, x0=-1.2, y0=1.0)
+    assert not figure.loss_title.get_text().startswith("not converging")

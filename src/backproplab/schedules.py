@@ -2,6 +2,12 @@
 
 Epochs count from 0, so every schedule starts at ``lr0``. A training loop sets
 ``optimizer.lr = schedule(epoch)`` at the start of each epoch.
+
+None of these meets both Robbins-Monro conditions (sum of lr infinite, sum of lr**2 finite):
+the constant rate breaks the second, step and exponential decay are geometric series and
+cosine annealing reaches 0 at ``total_epochs``, so they break the first. That is the usual,
+deliberate choice for runs of a fixed length; an inverse-time schedule lr0 / (1 + epoch / tau)
+that meets both is not provided here.
 """
 
 from __future__ import annotations

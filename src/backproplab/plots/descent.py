@@ -88,8 +88,15 @@ def _descent_run(name: str, x0: float, y0: float, lr_scale: float) -> OptimizerP
                          lr=explorer_lr(name, lr_scale))
 
 
-def describe_path(path: OptimizerPath, name: str) -> str:
-    """One line on how a run ended: diverged, converged, bouncing, or still on its way."""
+def describe_path(path: OptimizerPath, name: str, lr_scale: float | None = None) -> str:
+    """One line on how a run ended: diverged, converged, bouncing, or still on its way.
+
+    With ``lr_scale`` (the learning rate in units of 2 / lambda_max at the minimum) above 1,
+    a run that is neither diverged nor converged nor bouncing is said to be *not converging*,
+    because the minimum is unstable at that step: it is not merely "not there yet".
+    """
+    if lr_scale is not None:
+        lr_scale = check_positive(lr_scale, "lr_scale")
     if path.diverged:
         return path.message
     surface = get_surface(name)
@@ -104,6 +111,9 @@ def describe_path(path: OptimizerPath, name: str) -> str:
         if np.linalg.norm(points[-1] - points[-3]) < 1e-3 * hop:
             return (f"bouncing: after {path.stopped_at} steps it hops back and forth "
                     f"between two points {hop:.2g} apart")
+    if lr_scale is not None and lr_scale > 1:
+        return (f"not converging: the minimum is unstable at this step; still moving, "
+                f"{distance:.2g} from it after {path.stopped_at} steps")
     return f"not there yet: {distance:.2g} from the minimum after {path.stopped_at} steps"
 
 
@@ -216,7 +226,7 @@ class DescentExplorer(LiveFigure):
         self.surface_title.set_text(f"{surface}: lr = {lr:.3g} = {lr_scale:g} × 2/λmax")
         gap = np.maximum(path.losses - _contour_grid(surface)[3], _TINY)
         self.loss_curve.set_data(np.arange(len(gap)), gap)
-        self.loss_title.set_text(textwrap.fill(describe_path(path, surface), 60))
+        self.loss_title.set_text(textwrap.fill(describe_path(path, surface, lr_scale), 60))
         self.loss_title.set_color(PALETTE["vermillion"] if path.diverged else "0.15")
         return surface, view
 

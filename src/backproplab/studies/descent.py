@@ -26,6 +26,7 @@ from backproplab._validation import (
 )
 from backproplab.losses import _prepared_targets, _unchecked_fns, get_loss
 from backproplab.optimizers import SGD
+from backproplab.schedules import _check_epoch
 from backproplab.studies.surfaces import Surface, get_surface
 from backproplab.training import minibatches
 
@@ -33,8 +34,10 @@ __all__ = [
     "DescentRun",
     "expected_gradient_noise",
     "gradient_noise",
+    "inverse_time_decay",
     "max_stable_lr",
     "run_descent",
+    "sharpness_along",
     "surface_hessian",
 ]
 
@@ -78,6 +81,37 @@ def max_stable_lr(surface, point=None) -> float:
     if lam_max <= 0:
         raise ValueError("the surface has no positive curvature at point: no step limit")
     return 2.0 / lam_max
+
+
+def inverse_time_decay(lr0, tau):
+    """The schedule ``epoch -> lr0 / (1 + epoch / tau)``, a function like those of
+    :mod:`backproplab.schedules` (which has no such schedule).
+
+    Unlike step, exponential and cosine decay it meets both Robbins-Monro conditions: the
+    rates fall like 1 / epoch, so their sum diverges (like the harmonic series) while the sum
+    of their squares stays finite. ``lr0`` and ``tau`` must be positive.
+    """
+    lr0 = check_positive(lr0, "lr0")
+    tau = check_positive(tau, "tau")
+
+    def schedule(epoch):
+        return lr0 / (1.0 + _check_epoch(epoch) / tau)
+
+    return schedule
+
+
+def sharpness_along(surface, points, lr) -> np.ndarray:
+    """``lr * lambda_max`` of the Hessian at each of ``points`` (m, 2): shape (m,).
+
+    Gradient descent at learning rate ``lr`` is locally stable where this is below 2 (the
+    edge of stability is 2); a path can pass through places above 2 but cannot settle there.
+    """
+    surface = _as_surface(surface)
+    points = as_2d_float(points, "points")
+    if points.shape[1] != 2:
+        raise ValueError(f"points must have shape (m, 2); got shape {points.shape}")
+    lr = check_positive(lr, "lr")
+    return np.array([lr * np.linalg.eigvalsh(surface_hessian(surface, p)).max() for p in points])
 
 
 @dataclass

@@ -98,11 +98,19 @@ def _broken_submissions(solution: Path, blank: Path, folder: Path) -> None:
         return nb
 
     variant("Renamed copy (2).ipynb", other_kernel)
+    variant("no_metadata.ipynb", _anonymous)
     empty = nbformat.read(blank, as_version=4)
     empty.cells = [c for c in empty.cells if c.cell_type == "markdown"]
     nbformat.write(empty, folder / "empty.ipynb")
     (folder / "not_a_notebook.txt").write_text("my answers are in my head\n")
     (folder / "garbage.ipynb").write_text("{this is not json")
+
+
+def _anonymous(nb):
+    """`nb` without anything that names its assignment: no metadata, no otter set-up cell."""
+    nb.metadata.pop("otter", None)
+    nb.cells = [c for c in nb.cells if "otter.Notebook(" not in c.source]
+    return nb
 
 
 @pytest.fixture(scope="module")
@@ -288,6 +296,21 @@ def test_broken_submissions_keep_partial_credit(graded, submission, zero_questio
 def test_ungradable_submissions_score_zero_with_a_message(graded, submission, message):
     row = graded[0][submission]
     assert float(row["total"]) == 0 and message in row["error"], row
+
+
+def test_a_notebook_that_does_not_name_its_assignment_is_graded_with_assignment(
+        graded, dist, tmp_path):
+    assert "pass --assignment NAME" in graded[0]["no_metadata.ipynb"]["error"]
+    folder = tmp_path / "one"
+    folder.mkdir()
+    solution = nbformat.read(dist / "solutions" / "01_loss_functions_assignment.ipynb", 4)
+    nbformat.write(_anonymous(solution), folder / "anonymous.ipynb")
+    output = tmp_path / "grades.csv"
+    subprocess.run([sys.executable, str(ASSIGNMENTS / "grade.py"), str(folder), "--output",
+                    str(output), "--assignment", "01_loss_functions"], check=True, timeout=120)
+    with open(output, newline="", encoding="utf-8") as f:
+        (row,) = csv.DictReader(f)
+    assert row["assignment"] == "01_loss_functions" and row["total"] == row["possible"], row
 
 
 def test_every_file_gets_one_row(graded):

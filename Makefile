@@ -14,6 +14,9 @@ FONT_DIRS := $(BUILD)/site-extra/book/@jupyter-widgets $(BUILD)/site-extra/book/
 HTML_MANAGER_VERSION := 1.0.15
 REQUIREJS_VERSION    := 2.3.8
 MATHJAX_VERSION      := 3.2.2
+AXE_VERSION          := 4.14.1
+# axe-core audits the pages in the browser tests; it is never served by the site.
+AXE := $(BUILD)/npm-test/node_modules/axe-core/axe.min.js
 # Notebook outputs are cached between builds; the cache is dropped whenever the library changes,
 # so a stale output can never reach the book.
 SRC_HASH = $(shell cat $$(find src -name '*.py' | sort) | sha256sum | cut -c1-16)
@@ -91,7 +94,7 @@ NBVAL := $(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-cell-ti
 
 # The site tests check the pages that `book` builds, so `test` builds the book first. Then the
 # notebooks run again as CPUs with fewer vector instructions compute (see below).
-test: book
+test: book $(AXE)
 	$(BIN)/ruff check $(LINTED)
 	$(NBVAL) --ignore=book/_static tests book
 	$(MAKE) --no-print-directory -j2 --output-sync=target float-checks
@@ -112,6 +115,11 @@ float-book-%: $(STAMP) $(WIDGETS)/embed-amd.js
 	mkdir -p $(BUILD)/float-$*
 	sed 's/execute_notebooks: cache/execute_notebooks: force/' _config.yml > $(BUILD)/float-$*/_config.yml
 	$(call jupyter_book,--config $(BUILD)/float-$*/_config.yml --path-output $(BUILD)/float-$*,$(FLOAT) $* --)
+
+$(AXE):
+	mkdir -p $(BUILD)/npm-test
+	npm install --silent --no-audit --no-fund --ignore-scripts --prefix $(BUILD)/npm-test \
+		axe-core@$(AXE_VERSION)
 
 # The contributor's quick loop: lint, the library tests, and the notebooks you changed (or the
 # ones you name: `make quick NOTEBOOKS="book/05_vanishing_gradients.ipynb"`).

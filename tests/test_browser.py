@@ -185,3 +185,103 @@ def test_play_buttons_advance_the_frames(browser, site_url, chapter):
         assert _fingerprint(area) != before, f"play button {i} did not advance the frames"
     page.close()
     assert watch.errors == []
+
+
+# ---------------------------------------------------------------- accessibility
+
+AXE = ROOT / "_build" / "npm-test" / "node_modules" / "axe-core" / "axe.min.js"
+# What axe still reports, none of it serious or critical, and why it stays.
+ACCEPTED = {
+    "region": "the theme's sidebar logo sits outside a landmark (sphinx-book-theme's layout)",
+    "empty-table-header": "a matrix table's top-left corner cell, which labels nothing",
+}
+
+
+def _axe(page) -> list[dict]:
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: `make test` installs axe-core from npm")
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    return page.evaluate("async () => (await axe.run(document)).violations.map(v => ({id: v.id, "
+                         "impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))")
+
+
+def _open_in_scheme(browser, site_url, name, scheme):
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    page.add_init_script(f"localStorage.setItem('mode', '{scheme}');"
+                         f"localStorage.setItem('theme', '{scheme}');")
+    page.goto(f"{site_url}/{name}.html", wait_until="load")
+    if page.locator("script[type='application/vnd.jupyter.widget-state+json']").count():
+        page.wait_for_selector(".widget-html-content img", state="attached", timeout=20_000)
+    page.wait_for_timeout(500)
+    assert page.evaluate("document.documentElement.dataset.theme") == scheme
+    return page
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("name", ["book/intro", *_chapter_notebooks()])
+def test_no_serious_accessibility_violation(browser, site_url, name, scheme):
+    page = _open_in_scheme(browser, site_url, name, scheme)
+    found = _axe(page)
+    handles = page.locator(".widget-hslider:not(.widget-play *) .noUi-handle")
+    if handles.count():  # and again after a control has moved a figure
+        handles.first.focus()
+        page.keyboard.press("End")
+        page.wait_for_timeout(300)
+        found += _axe(page)
+    page.close()
+    serious = [v for v in found if v["impact"] in ("serious", "critical")]
+    assert serious == [], serious
+    assert {v["id"] for v in found} <= set(ACCEPTED), [v for v in found if v["id"] not in ACCEPTED]
+
+
+CONTROLS = """() => Array.from(document.querySelectorAll(
+    '.widget-subarea .noUi-handle, .widget-subarea select, .widget-subarea .widget-play button'))
+    .filter(e => e.offsetParent !== null)
+    .map((e, i) => { e.dataset.control = String(i); return i; })"""
+
+
+@pytest.mark.parametrize("chapter", _chapter_notebooks())
+def test_every_control_is_reached_by_tab_and_moved_by_keys(browser, site_url, chapter):
+    page, watch = _open(browser, site_url, chapter)
+    controls = page.evaluate(CONTROLS)
+    assert controls, "no control on this page"
+    reached = set()
+    page.locator("body").focus()
+    for _ in range(1500):
+        page.keyboard.press("Tab")
+        index = page.evaluate("document.activeElement && document.activeElement.dataset.control")
+        if index is not None:
+            reached.add(int(index))
+        if len(reached) == len(controls):
+            break
+    assert reached == set(controls), f"Tab never reaches controls {set(controls) - reached}"
+    for area in _areas(page):
+        area.scroll_into_view_if_needed()
+        for handle in area.locator(".noUi-handle").all():
+            if not handle.is_visible() or handle.locator("xpath=ancestor::*[contains("
+                                                         "@class, 'widget-play')]").count():
+                continue
+            before = _fingerprint(area)
+            handle.focus()
+            page.keyboard.press("ArrowRight")
+            page.keyboard.press("ArrowRight")
+            page.wait_for_timeout(200)
+            assert _fingerprint(area) != before, "an arrow key does not move a slider"
+        for select in area.locator("select").all():
+            before = _fingerprint(area)
+            select.focus()
+            page.keyboard.press("ArrowDown")
+            page.wait_for_timeout(200)
+            assert _fingerprint(area) != before, "an arrow key does not change a dropdown"
+        play = area.locator(".widget-play button")
+        if play.count():
+            before = _fingerprint(area)
+            play.first.focus()
+            page.keyboard.press("Enter")
+            page.wait_for_timeout(1500)
+            assert _fingerprint(area) != before, "Enter on the play button does not play"
+            play.nth(1).focus()
+            page.keyboard.press("Space")  # stop
+    page.close()
+    assert watch.errors == []

@@ -139,7 +139,12 @@ quick: $(STAMP)
 # benchmarks/RESULTS.md; `make bench BENCH_FLAGS=--book` also times the book build and nbval.
 # PyTorch is a benchmark-only dependency. OPENBLAS_CORETYPE is unset for this command only.
 BENCH_FLAGS ?=
-bench: $(STAMP)
+LIGHTHOUSE := $(BUILD)/npm-bench/node_modules/lighthouse/cli/index.js
+$(LIGHTHOUSE):
+	mkdir -p $(BUILD)/npm-bench
+	npm install --silent --no-audit --no-fund --prefix $(BUILD)/npm-bench lighthouse@12.2.3
+
+bench: $(STAMP) $(LIGHTHOUSE)
 	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks.run $(BENCH_FLAGS)
 

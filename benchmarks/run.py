@@ -1,6 +1,6 @@
 """``make bench``: measure everything, write ``results.json`` and ``RESULTS.md``.
 
-    python -m benchmarks.run                  # training, scalar engine, live figures, grading
+    python -m benchmarks.run                  # training, scalar, live figures, grading, Lighthouse
     python -m benchmarks.run --book           # ... and the book's build and nbval times
     python -m benchmarks.run --only training  # one group (training, scalar, widgets, book)
     python -m benchmarks.run --quick          # 2 rounds each: checks the harness, times nothing
@@ -19,7 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from . import machine, report
 
-GROUPS = ("training", "scalar", "widgets", "grading", "book")
+GROUPS = ("training", "scalar", "widgets", "grading", "lighthouse", "book")
 
 NOTES = """
 ## How these are measured
@@ -61,6 +61,10 @@ NOTES = """
 * **Grading.** `benchmarks/bench_grading.py` grades 40 copies of the reference solutions
   with `assignments/grade.py` as an instructor runs it (two sandboxes at a time) and counts
   submissions a minute over the whole run; every copy must score full marks.
+* **Lighthouse.** `benchmarks/bench_lighthouse.py` audits the intro and chapters 4 and 6,
+  served from `_build/html`, with Lighthouse 12.2.3 and Debian's Chromium in its default
+  mobile settings (throttled, so performance is a lab figure); accessibility and best
+  practices have a target of 95, performance and SEO are reported.
 * **Book.** `benchmarks/bench_book.py` (with `--book`) times a clean `make book` (build
   outputs and notebook cache removed; the npm downloads kept), `make book` again with
   nothing changed, and `pytest --nbval-lax --nbval-current-env book/`.
@@ -105,6 +109,12 @@ def _grading() -> list[dict]:
     return bench_grading.run()
 
 
+def _lighthouse() -> list[dict]:
+    from . import bench_lighthouse
+
+    return bench_lighthouse.run()
+
+
 def _book() -> list[dict]:
     from . import bench_book
 
@@ -145,6 +155,8 @@ def main(argv=None) -> int:
                 new = _widgets(args.quick)
             elif group == "grading":
                 new = _grading()
+            elif group == "lighthouse":
+                new = _lighthouse()
             else:
                 new = _book()
             for fig in new:

@@ -164,3 +164,9 @@ def test_launch_and_download_buttons(pages):
         colab = f"colab.research.google.com/github/{repo}/blob/{branch}/{chapter}.ipynb"
         assert colab in page, f"{chapter}: no Colab launch button to {colab}"
         assert f"_sources/{chapter}.ipynb" in page, f"{chapter}: no notebook download button"
+
+
+def test_every_page_describes_itself_for_search_engines(pages):
+    for name, page in pages.items():
+        found = re.search(r'<meta content="([^"]{50,300})" name="description"', page)
+        assert found, f"{name} has no meta description of 50 to 300 characters"

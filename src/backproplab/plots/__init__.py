@@ -18,6 +18,7 @@ from .core import (
 from .losses import (
     PREDICTION_LOSSES,
     LossExplorer,
+    describe_losses,
     loss_and_gradient,
     plot_logit_gradients,
     plot_losses_vs_prediction,
@@ -28,6 +29,7 @@ __all__ = [
     "DIVERGING_CMAP",
     "LINESTYLES",
     "LossExplorer",
+    "describe_losses",
     "PALETTE",
     "PREDICTION_LOSSES",
     "loss_and_gradient",

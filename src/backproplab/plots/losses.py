@@ -21,6 +21,17 @@ def loss_and_gradient(name: str, prediction: float, target: float) -> tuple[floa
     return loss.value(p, y), float(loss.grad(p, y)[0, 0])
 
 
+def describe_losses(prediction: float, target: float) -> str:
+    """The explorer frame at (prediction, target) in words, with every value it shows: each
+    loss's value and gradient at that prediction (alt text for a screen reader)."""
+    parts = []
+    for label, name in PREDICTION_LOSSES.items():
+        value, gradient = loss_and_gradient(name, prediction, target)
+        parts.append(f"{label} {value:.3g} with gradient {gradient:+.3g}")
+    return (f"Loss curves of MSE, MAE and BCE against the prediction for target {target}; at "
+            f"prediction {prediction}: " + "; ".join(parts) + ".")
+
+
 @functools.lru_cache(maxsize=32)
 def _loss_curve(name: str, target: float) -> tuple[np.ndarray, np.ndarray]:
     grid = np.linspace(0.002, 0.998, 250)

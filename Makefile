@@ -60,7 +60,7 @@ $(WIDGETS)/embed-amd.js:
 		cp embed-amd.js $(CURDIR)/$(WIDGETS)/ && \
 		for d in $(FONT_DIRS); do cp *.woff *.woff2 *.ttf *.eot *.svg $(CURDIR)/$$d/; done
 	cd $(BUILD)/npm/node_modules/mathjax/es5 && \
-		cp --parents tex-mml-chtml.js output/chtml/fonts/woff-v2/* $(CURDIR)/$(MATHJAX)/
+		cp -r --parents tex-mml-chtml.js output/chtml/fonts/woff-v2 a11y sre $(CURDIR)/$(MATHJAX)/
 
 # Student release and autograder into dist/; the book links the student notebooks.
 assignments: $(GRADING)

@@ -285,3 +285,17 @@ def test_every_control_is_reached_by_tab_and_moved_by_keys(browser, site_url, ch
             page.keyboard.press("Space")  # stop
     page.close()
     assert watch.errors == []
+
+
+def test_mathjax_assistive_tools_load_from_the_site(browser, site_url):
+    """MathJax's menu offers speech and an explorer of each formula; what they load (the
+    a11y components and the speech rule engine's data) is served by the site, offline."""
+    page, watch = _open(browser, site_url, "book/03_backpropagation")
+    assert page.evaluate("document.querySelectorAll('mjx-container').length") > 20
+    page.evaluate("async () => { await MathJax.loader.load('a11y/explorer');"
+                  " MathJax.startup.document.options.enableExplorer = true;"
+                  " await MathJax.startup.document.rerender(); }")
+    page.wait_for_timeout(1000)
+    assert page.evaluate("'explorer' in MathJax._.a11y"), "the explorer did not load"
+    page.close()
+    assert watch.errors == [] and watch.offsite == []

@@ -122,8 +122,8 @@ def command(job_dir: Path, channel: int, stage: Path | None) -> list[str]:
     bwrap = [
         "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
         "--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY),
-        *_system_mounts(), *binds,
-        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+        # /tmp first: the binds after it may lie under /tmp (a checkout or a venv there)
+        *_system_mounts(), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", *binds,
         "--ro-bind", str(HARNESS), "/grader/harness.py",
         "--ro-bind", str(job_dir), "/job",
         "--chdir", "/tmp", "--clearenv",

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = ROOT / "assignments"
 MASTERS = sorted(ASSIGNMENTS.glob("[0-9]*/*_assignment.md"))
 MISSING = [m for m in ("otter", "jupytext") if importlib.util.find_spec(m) is None]
-CELL_TIMEOUT, TEST_TIMEOUT, SUBMISSION_TIMEOUT = 8, 2, 45
+CELL_TIMEOUT, TEST_TIMEOUT, SUBMISSION_TIMEOUT = 8, 5, 60
 
 pytestmark = [
     pytest.mark.skipif(

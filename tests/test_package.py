@@ -2,9 +2,10 @@
 
 The wheel and the sdist are built with `python -m build`, checked with `twine check` and
 `check-wheel-contents`, and the wheel is installed into a fresh virtual environment with only
-its runtime dependencies. There a chapter notebook, as the site offers it for download, runs
-from top to bottom; its first cell must install the library itself when it is missing (as on
-Colab), here from the wheel just built (`PIP_FIND_LINKS`), so that cell is tested too.
+its runtime dependencies. There every chapter notebook, as the site offers it for download,
+runs from top to bottom; its first cell must install the library itself when it is missing (as
+on Colab), here from the wheel just built (`PIP_FIND_LINKS`), so that cell is tested too. The
+library is uninstalled after each chapter, so each one installs it again.
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ def test_the_wheel_installs_with_its_runtime_dependencies_only(fresh_venv, built
     assert shown.split() == [backproplab.__version__, "1.0"]
 
 
-@pytest.mark.parametrize("chapter", ["03_backpropagation", "04_hand_worked_example"])
+@pytest.mark.parametrize("chapter", [c.stem for c in CHAPTERS])
 def test_a_downloaded_chapter_runs_in_a_fresh_environment(fresh_venv, built, chapter,
                                                           monkeypatch):
     from nbclient import NotebookClient

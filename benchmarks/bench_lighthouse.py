@@ -9,14 +9,13 @@ and SEO are reported. Runs on its own too: ``python -m benchmarks.bench_lighthou
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import os
 import subprocess
 import tempfile
-import threading
 from pathlib import Path
+
+from scripts.serve import served
 
 from .report import figure
 
@@ -45,29 +44,16 @@ def audit(url: str, out: Path) -> dict:
 def run() -> list[dict]:
     if not LIGHTHOUSE.exists():
         raise SystemExit(f"{LIGHTHOUSE} is missing: `make bench` installs it from npm")
-    html = ROOT / "_build" / "html"
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(html)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    site = f"http://127.0.0.1:{server.server_address[1]}"
     figures = []
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            for page in PAGES:
-                scores = audit(f"{site}/{page}.html", Path(tmp) / "report.json")
-                for cat, (score, failing) in scores.items():
-                    figures.append(figure(
-                        f"lighthouse_{cat}_{Path(page).name}",
-                        f"Lighthouse {cat}: {Path(page).name}", score, "/100",
-                        target=CATEGORIES[cat], comparison=">=",
-                        details={"audits_below_full_score": failing}))
-    finally:
-        server.shutdown()
+    with served(ROOT / "_build" / "html") as site, tempfile.TemporaryDirectory() as tmp:
+        for page in PAGES:
+            scores = audit(f"{site}/{page}.html", Path(tmp) / "report.json")
+            for cat, (score, failing) in scores.items():
+                figures.append(figure(
+                    f"lighthouse_{cat}_{Path(page).name}",
+                    f"Lighthouse {cat}: {Path(page).name}", score, "/100",
+                    target=CATEGORIES[cat], comparison=">=",
+                    details={"audits_below_full_score": failing}))
     return figures
 
 

@@ -12,13 +12,10 @@ with an outline entry per chapter. Offline: nothing is fetched.
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
+from scripts.serve import served
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
@@ -29,21 +26,6 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background
 def toc_pages() -> list[str]:
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     return [toc["root"]] + [c["file"] for part in toc.get("parts", []) for c in part["chapters"]]
-
-
-@contextmanager
-def served(folder: Path):
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
 
 
 def print_page(browser, url: str, target: Path) -> str:

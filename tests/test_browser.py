@@ -9,15 +9,13 @@ Without a browser these tests skip, saying why; under CI=true they fail instead.
 """
 
 import contextlib
-import functools
 import hashlib
-import http.server
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
+from scripts.serve import served
 
 from test_site import HTML, ROOT, _chapter_notebooks
 
@@ -60,16 +58,8 @@ def site_url():
             pytest.fail(f"browser tests cannot run under CI: {reason}")
         pytest.skip(reason)
 
-    class QuietHandler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    handler = functools.partial(QuietHandler, directory=str(HTML))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with served(HTML) as url:
+        yield url
 
 
 @contextlib.contextmanager

@@ -44,7 +44,7 @@ def test_figure_to_png_is_a_png_and_closes_the_figure():
 
 
 def test_image_html_escapes_alt_text():
-    tag = image_html(b"x", 'a "quoted" <b>')
+    tag = image_html(figure_to_png(_figure()), 'a "quoted" <b>')
     assert 'alt="a &quot;quoted&quot; &lt;b&gt;"' in tag
 
 

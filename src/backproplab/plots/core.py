@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from . import style
+
 PALETTE = {
     "blue": "#0072B2",
     "orange": "#E69F00",
@@ -28,7 +30,13 @@ DIVERGING_CMAP = "PuOr"
 
 
 def use_style() -> None:
-    """Apply the course style (palette, readable fonts, light grid) to matplotlib."""
+    """Apply the course style (palette, readable fonts, light grid) to matplotlib.
+
+    Sizes follow ``plots.style``: a point is a CSS pixel on the page, no text is smaller than
+    ``style.MIN_TEXT_PX``, and figures shown in a notebook are rendered at twice their pixel
+    size (IPython's "retina" format), which the book's pages keep.
+    """
+    text = style.MIN_TEXT_PX
     plt.rcParams.update(
         {
             "axes.prop_cycle": plt.cycler(color=COLORS),
@@ -36,14 +44,32 @@ def use_style() -> None:
             "grid.alpha": 0.3,
             "axes.spines.top": False,
             "axes.spines.right": False,
-            "font.size": 11,
-            "axes.titlesize": 12,
-            "axes.labelsize": 11,
-            "legend.fontsize": 10,
+            "font.size": text,
+            "axes.titlesize": text + 1,
+            "axes.labelsize": text,
+            "xtick.labelsize": text,
+            "ytick.labelsize": text,
+            "legend.fontsize": text,
+            "legend.title_fontsize": text,
+            "figure.titlesize": text + 1,
             "legend.frameon": False,
-            "figure.dpi": 100,
+            "figure.dpi": style.PX_PER_INCH,
+            "savefig.dpi": style.FRAME_DPI,
+            "figure.figsize": (min(6.4, style.MAX_WIDTH), 4),
         }
     )
+    _show_inline_figures_sharp()
+
+
+def _show_inline_figures_sharp() -> None:
+    """In IPython, show inline figures at 2x pixel density; elsewhere, do nothing."""
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:
+        return
+    if get_ipython() is not None:
+        set_matplotlib_formats("retina")
 
 
 def style_of(i: int) -> dict:

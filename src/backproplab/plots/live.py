@@ -26,8 +26,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
+from . import style
+
 LIVE_DPI = 80  # resolution of a figure redrawn in a kernel
-FRAME_DPI = 72  # resolution of the frames stored in a static page
+FRAME_DPI = style.FRAME_DPI  # resolution of the frames stored for a static page (2x density)
 FRAME_COLORS = 64  # palette of a stored frame: line art loses nothing visible at this size
 MAX_BACKGROUNDS = 8
 
@@ -52,9 +54,9 @@ class LiveFigure:
     """A figure whose still parts are drawn once and whose moving artists are redrawn on demand.
 
     ``figsize`` is (width, height) in inches. With ``page=False`` the PNGs are quick to make,
-    for a live kernel; with ``page=True`` they are smaller, for frames stored in a static
-    page (lower resolution and a palette). The figure is not registered with pyplot, so it
-    is never shown by accident nor left open.
+    for a live kernel; with ``page=True`` they are frames stored for a static page: sharp
+    (``style.DENSITY`` pixels per CSS pixel) and small (a palette). The figure is not
+    registered with pyplot, so it is never shown by accident nor left open.
     """
 
     def __init__(self, figsize: tuple[float, float], page: bool = False):
@@ -88,7 +90,10 @@ class LiveFigure:
                 self._backgrounds.popitem(last=False)
         for artist in sorted(self._moving, key=Artist.get_zorder):
             self.figure.draw_artist(artist)
-        return canvas_png(canvas, self.colors)
+        png = canvas_png(canvas, self.colors)
+        if self.colors is not None:
+            style.note(self.figure, self.figure.dpi, png, "frame")
+        return png
 
     def image(self, **values) -> NotebookImage:
         """The figure for ``values`` as an image that a notebook cell displays."""

@@ -26,6 +26,7 @@ import matplotlib.pyplot as plt
 
 from .._validation import check_positive_int
 from .live import FRAME_DPI, LiveFigure
+from .style import DENSITY, PX_PER_INCH, css_size
 
 
 def figure_to_png(fig, dpi: int = FRAME_DPI, tight: bool = True) -> bytes:
@@ -39,15 +40,20 @@ def figure_to_png(fig, dpi: int = FRAME_DPI, tight: bool = True) -> bytes:
     return buffer.getvalue()
 
 
-def image_html(png: bytes, alt: str) -> str:
-    """An ``<img>`` tag that embeds ``png`` and carries ``alt`` text for screen readers."""
+def image_html(png: bytes, alt: str, density: float = DENSITY) -> str:
+    """An ``<img>`` tag that embeds ``png`` and carries ``alt`` text for screen readers.
+
+    The tag states the image's size in CSS pixels (its pixels over ``density``), so that a
+    2x frame shows sharp at its intended size and the page reserves its space before it loads.
+    """
     data = base64.b64encode(png).decode("ascii")
-    alt = html.escape(alt)
-    return f'<img src="data:image/png;base64,{data}" alt="{alt}" style="max-width:100%">'
+    width, height = css_size(png, density)
+    return (f'<img src="data:image/png;base64,{data}" width="{width}" height="{height}" '
+            f'alt="{html.escape(alt)}" class="bpl-frame" style="max-width:100%;height:auto">')
 
 
-def _frame(png: bytes, alt: str) -> widgets.HTML:
-    return widgets.HTML(value=image_html(png, alt))
+def _frame(png: bytes, alt: str, dpi: int) -> widgets.HTML:
+    return widgets.HTML(value=image_html(png, alt, density=dpi / PX_PER_INCH))
 
 
 def _control(name: str, values: Sequence, labels: Sequence[str] | None) -> widgets.Widget:
@@ -104,7 +110,7 @@ def precomputed_explorer(
     def build(depth: int, chosen: tuple) -> widgets.Widget:
         if depth == len(names):
             kwargs = dict(zip(keys, chosen, strict=True))
-            return _frame(_png(render(**kwargs), dpi), alt(**kwargs))
+            return _frame(_png(render(**kwargs), dpi), alt(**kwargs), dpi)
         children = [build(depth + 1, chosen + (v,)) for v in value_lists[depth]]
         return widgets.Stack(children=children, selected_index=0)
 
@@ -142,7 +148,7 @@ def animation(
         raise ValueError("frames must be non-empty and alt must give one text per frame")
     check_positive_int(interval_ms, "interval_ms")
     stack = widgets.Stack(
-        children=[_frame(_png(f, dpi), a) for f, a in zip(frames, alt, strict=True)],
+        children=[_frame(_png(f, dpi), a, dpi) for f, a in zip(frames, alt, strict=True)],
         selected_index=0,
     )
     return _player(stack, label, frame_labels, interval_ms)
@@ -198,7 +204,7 @@ def precomputed_player(
                 f"render_frames must return {len(frame_labels)} frames (one per frame label); "
                 f"got {len(pngs)}"
             )
-        children = [widgets.HTML(image_html(png, alt(i, **kwargs))) for i, png in enumerate(pngs)]
+        children = [_frame(png, alt(i, **kwargs), dpi) for i, png in enumerate(pngs)]
         return widgets.Stack(children=children, selected_index=0)
 
     def build(depth: int, chosen: tuple) -> widgets.Stack:

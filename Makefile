@@ -28,7 +28,7 @@ export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
 STUDENT  := book/_static/assignments
-LINTED   := src tests scripts assignments benchmarks
+LINTED   := src tests scripts assignments benchmarks book/_ext
 
 .PHONY: book test quick float-checks lab clean install widgets-js lint assignments grade bench pdf
 

@@ -28,6 +28,15 @@ def toc_pages() -> list[str]:
     return [toc["root"]] + [c["file"] for part in toc.get("parts", []) for c in part["chapters"]]
 
 
+# Frames load lazily (book/_ext/frames_on_demand.py): on paper every one shown must be there.
+LOAD_EVERY_IMAGE = """async () => {
+    const images = Array.from(document.images);
+    images.forEach(img => { img.loading = "eager"; });
+    await Promise.all(images.filter(img => !img.complete).map(img => new Promise(done => {
+        img.addEventListener("load", done); img.addEventListener("error", done); })));
+}"""
+
+
 def print_page(browser, url: str, target: Path) -> str:
     """Print one page to `target`; return its title."""
     page = browser.new_page(viewport={"width": 1100, "height": 1400})
@@ -35,6 +44,7 @@ def print_page(browser, url: str, target: Path) -> str:
     if page.locator("script[type='application/vnd.jupyter.widget-state+json']").count():
         page.wait_for_selector(".widget-html-content img", state="attached", timeout=30_000)
     page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
+    page.evaluate(LOAD_EVERY_IMAGE)
     page.wait_for_timeout(300)
     page.emulate_media(media="print")
     page.pdf(path=str(target), format="A4", print_background=False, prefer_css_page_size=True)

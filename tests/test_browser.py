@@ -99,6 +99,20 @@ class PageWatch:
             self.offsite.append(url)
 
 
+FRAMES_LOADED = """(area) => Array.from(area.querySelectorAll('.widget-html-content img'))
+    .filter(img => img.offsetParent !== null)
+    .every(img => img.complete && img.naturalWidth > 0)"""
+
+
+def _assert_frames_load(area, what):
+    """The frames an area shows arrive (a frame file that 404s never does) within 5 s."""
+    for _ in range(50):
+        if area.evaluate(FRAMES_LOADED):
+            return
+        area.page.wait_for_timeout(100)
+    raise AssertionError(f"{what}: a frame it shows did not load")
+
+
 def _fingerprint(area):
     return hashlib.sha1("\n".join(area.evaluate(VISIBLE_FRAMES)).encode()).hexdigest()
 
@@ -150,12 +164,14 @@ def test_every_control_changes_the_figure(browser, site_url, chapter):
             page.keyboard.press("End")
             page.wait_for_timeout(200)
             assert _fingerprint(area) != before, f"figure {n}: slider {i} did not change it"
+            _assert_frames_load(area, f"figure {n}, slider {i}")
         for i in range(selects.count()):
             before = _fingerprint(area)
             options = selects.nth(i).locator("option")
             selects.nth(i).select_option(index=options.count() - 1)
             page.wait_for_timeout(200)
             assert _fingerprint(area) != before, f"figure {n}: dropdown {i} did not change it"
+            _assert_frames_load(area, f"figure {n}, dropdown {i}")
     page.close()
     assert watch.errors == []
 
@@ -177,6 +193,48 @@ def test_play_buttons_advance_the_frames(browser, site_url, chapter):
     assert watch.errors == []
 
 
+# ---------------------------------------------------------------- schemes and screen widths
+
+FIRST_FRAME = """() => { const img = Array.from(document.querySelectorAll(
+    '.widget-html-content img')).find(i => i.offsetParent !== null);
+    img.scrollIntoView({block: 'center'});
+    return {shown: img.getBoundingClientRect().width, drawn: Number(img.getAttribute('width')),
+            page: document.scrollingElement.scrollWidth}; }"""
+
+
+def _mean_luminance(png: bytes) -> float:
+    import io
+
+    from PIL import Image
+
+    grey = Image.open(io.BytesIO(png)).convert("L")
+    return sum(grey.getdata()) / (255 * grey.width * grey.height)
+
+
+@pytest.mark.parametrize(("scheme", "width"), [("light", 1280), ("dark", 1280), ("light", 390)])
+@pytest.mark.parametrize("chapter", _chapter_notebooks())
+def test_first_figure_reads_in_each_scheme_and_on_a_phone(browser, site_url, chapter, scheme,
+                                                           width):
+    """The first interactive figure: light on the light theme and dark on the dark one, at
+    its drawn size on a phone (its output scrolls, the page does not). Screenshots of it go
+    to _build/screenshots/ for a person to look at."""
+    page = _open_in_scheme(browser, site_url, chapter, scheme, width=width)
+    sizes = page.evaluate(FIRST_FRAME)
+    page.wait_for_timeout(300)
+    frame = page.locator(".widget-html-content img").filter(visible=True).first
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    frame.screenshot(path=str(SCREENSHOTS / f"{Path(chapter).name}-{scheme}-{width}.png"))
+    brightness = _mean_luminance(frame.screenshot())
+    page.close()
+    if scheme == "dark":
+        assert brightness < 0.35, f"the figure is a light slab on the dark page ({brightness:.2f})"
+    else:
+        assert brightness > 0.65, f"the figure is dark on the light page ({brightness:.2f})"
+    if width < 700:
+        assert abs(sizes["shown"] - sizes["drawn"]) <= 1, f"the figure is shrunk: {sizes}"
+        assert sizes["page"] <= width + 1, f"the whole page scrolls sideways: {sizes}"
+
+
 # ---------------------------------------------------------------- accessibility
 
 AXE = ROOT / "_build" / "npm-test" / "node_modules" / "axe-core" / "axe.min.js"
@@ -196,8 +254,8 @@ def _axe(page) -> list[dict]:
                          "impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))")
 
 
-def _open_in_scheme(browser, site_url, name, scheme):
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+def _open_in_scheme(browser, site_url, name, scheme, width=1280):
+    page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
     page.add_init_script(f"localStorage.setItem('mode', '{scheme}');"
                          f"localStorage.setItem('theme', '{scheme}');")
     page.goto(f"{site_url}/{name}.html", wait_until="load")

@@ -115,21 +115,71 @@ def test_every_figure_image_has_alt_text(pages):
             assert not alt.group(1).startswith("../_images/"), f"{name}: alt is only a file name"
 
 
-PAGE_BUDGET = 4 * 1024 * 1024
+PAGE_BUDGET = 1024 * 1024
+FRAME_SRC = re.compile(r'<img[^>]*src="([^"]*_frames/[0-9a-f]+\.png)"')
 
 
-def test_each_page_with_its_images_and_frames_is_under_4_mb(pages):
-    """Page HTML (which embeds the widget frames) plus the images it references."""
+def _view_roots(page):
+    views = re.findall(
+        r'<script type="application/vnd.jupyter.widget-view\+json">(.*?)</script>', page, re.S)
+    return {m for view in views for m in re.findall(r"[0-9a-f]{32}", view)}
+
+
+def _frames_shown_at_load(page):
+    """Frame files a page shows before any control is touched: every model its views reach,
+    taking only the selected child of each stack (the widget manager renders no other)."""
+    if not WIDGET_STATE.search(page):
+        return set()
+    state = _widget_state(page)
+    shown, todo, frames = set(), list(_view_roots(page)), set()
+    while todo:
+        model = todo.pop()
+        if model in shown or model not in state:
+            continue
+        shown.add(model)
+        entry = state[model]
+        if entry["model_name"] == "StackModel":
+            children = entry["state"]["children"]
+            index = entry["state"].get("selected_index")
+            refs = json.dumps(children[index] if index is not None else [])
+        else:
+            refs = json.dumps(entry["state"])
+        todo += re.findall(r"IPY_MODEL_([0-9a-f]{32})", refs)
+        if entry["model_name"] == "HTMLModel":
+            frames |= set(FRAME_SRC.findall(entry["state"].get("value", "")))
+    return frames
+
+
+def _all_frames(page):
+    state = _widget_state(page) if WIDGET_STATE.search(page) else {}
+    return {src for entry in state.values() if entry["model_name"] == "HTMLModel"
+            for src in FRAME_SRC.findall(entry["state"].get("value", ""))}
+
+
+@pytest.mark.parametrize("chapter", _chapter_notebooks())
+def test_frames_are_files_of_the_site_not_inline(pages, chapter):
+    page = pages[chapter]
+    assert "data:image/png" not in page, "a frame is still inline in the page"
+    frames = _all_frames(page)
+    assert frames, "no frame file referenced: the interactive figures lost their frames"
+    missing = [src for src in frames if not (HTML / chapter).parent.joinpath(src).is_file()]
+    assert not missing, f"{len(missing)} frame files missing, e.g. {missing[:3]}"
+    assert _frames_shown_at_load(page) < frames, "every frame would load with the page"
+
+
+def test_each_page_with_what_it_shows_first_is_under_1_mb(pages):
+    """Page HTML, the images it references and the frames it shows before any control moves;
+    the other frames load when a control selects them."""
     sizes = {}
     for name, page in pages.items():
         page_path = HTML / f"{name}.html"
         images = set(re.findall(r'<img[^>]*src="(\.\./_images/[^"]+)"', page))
+        files = images | _frames_shown_at_load(page)
         sizes[name] = page_path.stat().st_size + sum(
-            (page_path.parent / src).stat().st_size for src in images
-        )
+            (page_path.parent / src).stat().st_size for src in files)
     (HTML.parent / "page_sizes.json").write_text(json.dumps(sizes, indent=2))
     too_big = {name: size for name, size in sizes.items() if size > PAGE_BUDGET}
-    assert not too_big, f"pages over 4 MB: {too_big}"
+    assert not too_big, f"pages over 1 MB before a control is touched: {too_big}"
 
 
 def _local_targets(page: str):

@@ -40,6 +40,11 @@
         set(button, "aria-label", !shown || base.indexOf(shown) >= 0 ? base
           : shown.indexOf(base) >= 0 ? shown : base + ": " + shown);
       });
+    // A collapsed cell's toggle ("Show the set-up") is named by the text it shows, not by
+    // the generic label MyST-NB gives it.
+    document.querySelectorAll("details > summary[aria-label]").forEach(function (summary) {
+      if (text(summary)) summary.removeAttribute("aria-label");
+    });
     // docutils marks bibliography entries with a deprecated role inside a role="list".
     document.querySelectorAll('.citation-list > [role="doc-biblioentry"]').forEach(function (entry) {
       entry.setAttribute("role", "listitem");

@@ -409,3 +409,54 @@ def test_inverse_time_decay_rejects_bad_input(lr0, tau, match):
         inverse_time_decay(lr0, tau)
     with pytest.raises(ValueError, match="epoch"):
         inverse_time_decay(0.1, 1.0)(-1)
+
+
+def test_schedules_panel_draws_epoch_means_each_with_its_own_line_style_and_marker():
+    import matplotlib
+    matplotlib.use("Agg")
+
+    from backproplab.plots import style, use_style
+    from backproplab.plots.descent import epoch_mean_losses, plot_schedules
+
+    # two updates per epoch: epoch means of the losses after each update
+    seeds = [_run([5, 3, 2, 1.5, 1.2]), _run([4, 2, 3, 1.0, 1.1]), _run([6, 4, 1, 2.0, 1.4])]
+    np.testing.assert_allclose(epoch_mean_losses(seeds[0]), [2.5, 1.35])
+    names = ["constant", "step", "exponential", "cosine"]
+    with matplotlib.rc_context():
+        use_style()
+        fig = plot_schedules({name: (lambda e: 0.1) for name in names},
+                             {name: seeds for name in names}, floor=0.5)
+    left, right = fig.axes
+    lines = right.get_lines()
+    assert len(lines) == 4
+    np.testing.assert_allclose(lines[0].get_xdata(), [0.5, 1.5])   # the epochs' middles
+    np.testing.assert_allclose(lines[0].get_ydata(), [2.5 - 0.5, 1.35 - 0.5])  # seed medians
+    assert len({(line.get_linestyle(), line.get_marker()) for line in lines}) == 4
+    assert len({line.get_marker() for line in lines}) == 4
+    for drawn, rate in zip(left.get_lines(), lines, strict=True):  # same look in both panels
+        assert (drawn.get_color(), drawn.get_marker()) == (rate.get_color(), rate.get_marker())
+    legend, = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == names
+    assert "median of 3 seeds" in legend.get_title().get_text()
+    fig.canvas.draw()
+    assert fig.get_figwidth() <= style.MAX_WIDTH
+    assert style.smallest_text(fig)[0] >= style.MIN_TEXT_PX
+
+
+def test_batch_comparison_has_one_legend_below_its_panels():
+    import matplotlib
+    matplotlib.use("Agg")
+
+    from backproplab.plots import style, use_style
+    from backproplab.plots.descent import plot_batch_comparison
+
+    seeds = [_run([5, 3, 2, 1.5, 1.2]), _run([4, 2, 3, 1.0, 1.1])]
+    with matplotlib.rc_context():
+        use_style()
+        fig = plot_batch_comparison({"sgd": seeds, "batch": seeds}, floor=0.0)
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    legend, = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["sgd", "batch"]
+    assert legend.get_title().get_text() == "2 seeds each"
+    assert fig.get_figwidth() <= style.MAX_WIDTH
+    assert style.smallest_text(fig)[0] >= style.MIN_TEXT_PX

@@ -11,10 +11,15 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from backproplab.plots import style  # noqa: E402
 from backproplab.plots.descent import (  # noqa: E402
     EXPLORER_STARTS,
+    EXPLORER_SURFACES,
+    LR_SCALES,
     DescentExplorer,
     contour_view,
+    describe_path,
+    explorer_run,
     loss_gap_range,
 )
 from backproplab.plots.live import FRAME_DPI, LIVE_DPI  # noqa: E402
@@ -36,9 +41,9 @@ def test_the_path_and_loss_curve_follow_descent_on_the_bowl():
     assert list(steps) == list(range(101))
     assert np.allclose(gap, np.maximum(0.5 * np.sum(expected**2, axis=1), 1e-16), rtol=1e-9)
     assert figure.surface_title.get_text() == "bowl: lr = 0.5 = 0.25 × 2/λmax"
-    distance = 0.5**100 * np.hypot(*START)
-    assert figure.loss_title.get_text() == (
-        f"converged: {distance:.1e} from a minimum after 100 steps")
+    distance = 0.5**100 * np.hypot(*START)  # 9.00e-31: three significant figures
+    assert figure.status_line.get_text() == (
+        f"converged: {distance:.2e} from a minimum after 100 steps")
 
 
 def test_a_diverging_run_says_why_it_stopped():
@@ -46,25 +51,63 @@ def test_a_diverging_run_says_why_it_stopped():
     first_out = next(k for k in range(20) if np.hypot(*START) * 7.0**k > 1e6)
     figure = DescentExplorer()
     figure.update(lr_scale=4.0, **BOWL)
-    title = figure.loss_title.get_text().replace("\n", " ")
-    assert title.startswith(f"diverged at step {first_out}: the learning rate lr=8 ")
-    assert figure.loss_title.get_color() != "0.15"  # red, not the usual dark grey
+    assert figure.status_line.get_text() == f"diverged at step {first_out}: lr = 8 is too large"
+    assert figure.status_line.get_color() != "0.15"  # red, not the usual dark grey
     assert len(figure.loss_curve.get_xdata()) == first_out
 
 
-def test_png_has_the_figure_size_in_pixels():
+def test_png_has_the_figure_size_in_pixels_and_fits_the_column():
     live = Image.open(io.BytesIO(DescentExplorer().png(lr_scale=0.5, **BOWL)))
     page = Image.open(io.BytesIO(DescentExplorer(page=True).frame("bowl", 0, 0.5)))
+    width, height = DescentExplorer.FIGSIZE
+    assert width <= style.MAX_WIDTH
     assert live.format == page.format == "PNG"
-    assert live.size == (8 * LIVE_DPI, round(3.2 * LIVE_DPI))
-    assert page.size == (8 * FRAME_DPI, int(3.2 * FRAME_DPI)) and page.mode == "P"
+    assert live.size == (round(width * LIVE_DPI), round(height * LIVE_DPI))
+    assert page.size == (round(width * FRAME_DPI), round(height * FRAME_DPI))
+    assert page.mode == "P"
+
+
+def test_the_contour_panel_has_axes_and_the_start_is_marked_and_labelled():
+    figure = DescentExplorer(page=True)
+    figure.frame("saddle", 2, 0.5)
+    ax = figure.surface_ax
+    assert ax.axison and ax.get_xlabel() == "x" and ax.get_ylabel() == "y"
+    x0, x1, y0, y1 = contour_view("saddle", EXPLORER_STARTS["saddle"][2])
+    for ticks, low, high in [(ax.get_xticks(), x0, x1), (ax.get_yticks(), y0, y1)]:
+        shown = [t for t in ticks if low <= t <= high]
+        assert 3 <= len(shown) <= 7
+    assert np.allclose(figure.start_dot.get_data(), np.transpose([EXPLORER_STARTS["saddle"][2]]))
+    assert figure.start_label.get_text() == "start 3"
+    assert figure.start_label.xy == pytest.approx(EXPLORER_STARTS["saddle"][2])
+    # the label lies inside the panel, and so do the minima stars
+    renderer = figure.figure.canvas.get_renderer()
+    box, panel = figure.start_label.get_window_extent(renderer), ax.get_window_extent(renderer)
+    assert panel.x0 <= box.x0 and box.x1 <= panel.x1 and panel.y0 <= box.y0
+    assert box.y1 <= panel.y1
+    np.testing.assert_allclose(np.transpose(figure.minima_stars.get_data()), [[0, 1], [0, -1]])
+    figure.update(surface="valley", lr_scale=0.5, x0=0.2, y0=0.3)
+    assert figure.start_label.get_text() == "start"  # a free start in the live figure
+
+
+def test_every_explorer_line_is_one_short_line_with_three_significant_figures():
+    import re
+
+    for surface in EXPLORER_SURFACES:
+        for start in range(3):
+            for scale in LR_SCALES:
+                line = describe_path(explorer_run(surface, start, scale), surface, scale)
+                assert "\n" not in line and len(line) <= 66, line
+                for number in re.findall(r"\d[\d.]*(?:e[-+]\d+)?", line):
+                    mantissa = number.split("e")[0].replace(".", "").lstrip("0")
+                    # step counts (whole numbers) may have more digits, nothing else
+                    assert len(mantissa) <= 3 or "." not in number, line
 
 
 def test_frame_draws_the_static_explorer_setting():
     figure = DescentExplorer(page=True)
     x0, y0 = EXPLORER_STARTS["saddle"][1]
     assert figure.frame("saddle", 1, 1.2) == figure.png(surface="saddle", lr_scale=1.2,
-                                                         x0=x0, y0=y0)
+                                                         x0=x0, y0=y0, start_label="start 2")
 
 
 def test_settings_give_their_own_images_and_leave_nothing_behind():
@@ -132,7 +175,6 @@ def test_an_unstable_minimum_is_not_converging_rather_than_not_there_yet():
     # unstable; from (-1.2, 1) the run neither diverges nor settles on a 2-cycle in 2000 steps.
     figure = DescentExplorer()
     figure.update(surface="rosenbrock", lr_scale=1.2, x0=-1.2, y0=1.0)
-    assert figure.loss_title.get_text().replace("\n", " ").startswith(
-        "not converging: the minimum is unstable at this step")
+    assert figure.status_line.get_text().startswith("not converging: unstable minimum")
     figure.update(surface="rosenbrock", lr_scale=0.5, x0=-1.2, y0=1.0)
-    assert not figure.loss_title.get_text().startswith("not converging")
+    assert not figure.status_line.get_text().startswith("not converging")

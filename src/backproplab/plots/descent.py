@@ -4,7 +4,6 @@ measured rate on a quadratic, batch against stochastic descent, and learning-rat
 from __future__ import annotations
 
 import functools
-import textwrap
 from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -41,7 +40,7 @@ def plot_parabola_steps(paths: Mapping[str, Sequence[float]], target: float,
     first ``zoom_steps`` iterates, the right one |theta_k - target| for all of them on a log
     axis (a step that lands exactly on the target leaves the axis).
     """
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.9))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.3, 3.9))
     for i, (label, path) in enumerate(paths.items()):
         path = np.asarray(path, dtype=np.float64)
         steps = np.arange(len(path))
@@ -55,8 +54,8 @@ def plot_parabola_steps(paths: Mapping[str, Sequence[float]], target: float,
     right.set_yscale("log")
     right.set(xlabel="step $k$", ylabel=r"$|\theta_k - \theta^*|$ (log scale)",
               title="distance to the minimum")
-    fig.legend(*left.get_legend_handles_labels(), loc="lower center", ncols=3, fontsize=9)
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.legend(*left.get_legend_handles_labels(), loc="lower center", ncols=3)
+    fig.tight_layout(rect=(0, 0.13, 1, 1))
     return fig
 
 
@@ -88,33 +87,41 @@ def _descent_run(name: str, x0: float, y0: float, lr_scale: float) -> OptimizerP
                          lr=explorer_lr(name, lr_scale))
 
 
-def describe_path(path: OptimizerPath, name: str, lr_scale: float | None = None) -> str:
-    """One line on how a run ended: diverged, converged, bouncing, or still on its way.
+def _sig3(value: float) -> str:
+    """``value`` to 3 significant figures, trailing zeros kept: 0.270, 9.03e-31, 100."""
+    return f"{value:#.3g}".rstrip(".").replace(".e", "e")
 
-    With ``lr_scale`` (the learning rate in units of 2 / lambda_max at the minimum) above 1,
-    a run that is neither diverged nor converged nor bouncing is said to be *not converging*,
+
+def describe_path(path: OptimizerPath, name: str, lr_scale: float | None = None) -> str:
+    """One short line on how a run ended: diverged, converged, bouncing, or still on its way,
+    with its numbers to 3 significant figures.
+
+    ``lr_scale`` is the learning rate in units of 2 / lambda_max at the minimum (as in
+    :func:`explorer_lr`); with it, a diverged run names its learning rate, and a run above 1
+    that is neither diverged nor converged nor bouncing is said to be *not converging*,
     because the minimum is unstable at that step: it is not merely "not there yet".
     """
     if lr_scale is not None:
         lr_scale = check_positive(lr_scale, "lr_scale")
+    steps = path.stopped_at
     if path.diverged:
-        return path.message
+        lr = ("the learning rate" if lr_scale is None
+              else f"lr = {explorer_lr(name, lr_scale):.3g}")
+        return f"diverged at step {steps}: {lr} is too large"
     surface = get_surface(name)
     points = path.points
     distance = min(np.linalg.norm(points[-1] - m) for m in surface.minima)
     if distance == 0:
-        return f"converged: exactly on the minimum after {path.stopped_at} steps"
+        return f"converged: exactly on the minimum after {steps} steps"
     if distance < 1e-6:
-        return f"converged: {distance:.1e} from a minimum after {path.stopped_at} steps"
+        return f"converged: {_sig3(distance)} from a minimum after {steps} steps"
     if len(points) > 3:
         hop = np.linalg.norm(points[-1] - points[-2])
         if np.linalg.norm(points[-1] - points[-3]) < 1e-3 * hop:
-            return (f"bouncing: after {path.stopped_at} steps it hops back and forth "
-                    f"between two points {hop:.2g} apart")
+            return f"bouncing between two points {_sig3(hop)} apart after {steps} steps"
     if lr_scale is not None and lr_scale > 1:
-        return (f"not converging: the minimum is unstable at this step; still moving, "
-                f"{distance:.2g} from it after {path.stopped_at} steps")
-    return f"not there yet: {distance:.2g} from the minimum after {path.stopped_at} steps"
+        return f"not converging: unstable minimum, {_sig3(distance)} away after {steps} steps"
+    return f"not there yet: {_sig3(distance)} from the minimum after {steps} steps"
 
 
 def _plain_log_axis(axis):
@@ -143,60 +150,72 @@ def loss_gap_range(name: str) -> tuple[float, float]:
 
 
 class DescentExplorer(LiveFigure):
-    """Chapter 2's surface explorer: gradient descent's path over a surface's contours (left)
-    and f(theta_k) - f* per step on a log axis (right), under a line on how the run ended
-    (the divergence message, in red, if it blew up).
+    """Chapter 2's surface explorer: gradient descent's path over a surface's contours (left,
+    with x and y axes, the start point marked and labelled) and f(theta_k) - f* per step on a
+    log axis (right), under one line on how the run ended (in red if it diverged).
 
     ``png(surface=..., lr_scale=..., x0=..., y0=...)`` runs ``EXPLORER_STEPS[surface]`` steps
-    from (x0, y0) at ``lr_scale`` times 2 / lambda_max; ``frame(surface, start, learning_rate)``
-    draws the static explorer's setting (``start`` indexes ``EXPLORER_STARTS[surface]``).
-    Both panels' axes are fixed per surface (see ``contour_view`` and ``loss_gap_range``),
-    so only the path, the loss curve and the titles are redrawn.
+    from (x0, y0) at ``lr_scale`` times 2 / lambda_max (``start_label=`` names the start
+    point, "start" by default); ``frame(surface, start, learning_rate)`` draws the static
+    explorer's setting (``start`` indexes ``EXPLORER_STARTS[surface]``, labelled "start 1",
+    "start 2", ...). Both panels' axes are fixed per surface and start (see ``contour_view``
+    and ``loss_gap_range``), so only the path, the loss curve and the texts are redrawn.
     """
 
+    FIGSIZE = (9.5, 3.8)
+
     def __init__(self, page: bool = False):
-        super().__init__(figsize=(8, 3.2), page=page)
-        self.surface_ax, self.loss_ax = self.figure.subplots(1, 2, width_ratios=[1, 1.25])
-        self._stills: dict[str, list] = {}  # surface -> its contours and minima, drawn once
+        super().__init__(figsize=self.FIGSIZE, page=page)
+        self.surface_ax, self.loss_ax = self.figure.subplots(1, 2, width_ratios=[1, 1.3])
+        self.figure.subplots_adjust(left=0.075, right=0.965, bottom=0.15, top=0.83,
+                                    wspace=0.3)
+        self._stills: dict[str, list] = {}  # surface -> its contours, drawn once
         self._build_surface_panel(self.surface_ax)
         self._build_loss_panel(self.loss_ax)
-        self.figure.subplots_adjust(left=0.02, right=0.98, bottom=0.15, top=0.82, wspace=0.25)
+        self.status_line = self.moving(self.figure.text(0.5, 0.95, " ", ha="center",
+                                                        va="center", fontsize=12))
 
     def _build_surface_panel(self, ax) -> None:
         red = PALETTE["vermillion"]
         self.path_line = self.moving(ax.plot([], [], color=red, linewidth=1.2,
                                              markersize=2.5)[0])
         self.start_dot = self.moving(ax.plot([], [], marker="o", color=PALETTE["blue"],
-                                             markersize=7, linestyle="none")[0])
-        self.end_square = self.moving(ax.plot([], [], marker="s", color=red, markersize=6,
-                                              linestyle="none")[0])
-        self.surface_title = self.moving(ax.set_title(" ", fontsize=9))
-        ax.set(xticks=[], yticks=[])
+                                             markersize=7, linestyle="none", zorder=4)[0])
+        # the minima on top of the path, and the end an open square that shows them inside
+        self.minima_stars = self.moving(ax.plot([], [], marker="*", color=PALETTE["black"],
+                                                markersize=11, linestyle="none", zorder=3)[0])
+        self.end_square = self.moving(ax.plot([], [], marker="s", markerfacecolor="none",
+                                              markeredgecolor=red, markeredgewidth=1.6,
+                                              markersize=9, linestyle="none", zorder=4)[0])
+        self.start_label = self.moving(ax.annotate(
+            " ", (0, 0), xytext=(0, 0), textcoords="offset points", color=PALETTE["blue"],
+            fontsize=11, zorder=5, annotation_clip=False,
+            bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none",
+                  "alpha": 0.8}))
+        self.surface_title = self.moving(ax.set_title(" "))
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.yaxis.set_major_locator(MaxNLocator(5))
+        ax.set(xlabel="x", ylabel="y")
         ax.set_aspect("equal", adjustable="box")
         ax.grid(False)
 
     def _build_loss_panel(self, ax) -> None:
         self.loss_curve = self.moving(ax.plot([], [], color=PALETTE["vermillion"],
                                               linewidth=1.2)[0])
-        self.loss_title = self.moving(ax.set_title(" ", fontsize=8.5))
         ax.set_yscale("log")
         _plain_log_axis(ax.yaxis)
-        ax.xaxis.set_major_locator(MaxNLocator(3, integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))
         ax.set(xlabel="step", ylabel="f(θ) − f*  (log)")
 
     def _draw_stills(self, name: str) -> list:
-        """The contours (flat grey bands, light = low: they compress far better as PNG than
-        antialiased lines) and the minima of surface ``name``."""
+        """The contours of surface ``name`` (flat grey bands, light = low: they compress far
+        better as PNG than antialiased lines)."""
         xs, ys, gap, _ = _contour_grid(name)
         positive = gap[gap > 0]
         levels = np.geomspace(max(positive.min(), 1e-3 * positive.max()), positive.max(), 10)
         ax = self.surface_ax
-        stills = [ax.contourf(xs, ys, gap, levels=np.r_[0.0, levels], cmap="Greys", alpha=0.6,
-                              antialiased=False)]
-        for m in get_surface(name).minima:
-            stills += ax.plot(*m, marker="*", color=PALETTE["black"], markersize=11,
-                              linestyle="none")
-        return stills
+        return [ax.contourf(xs, ys, gap, levels=np.r_[0.0, levels], cmap="Greys", alpha=0.6,
+                            antialiased=False)]
 
     def _show_surface(self, name: str, view: tuple[float, float, float, float]) -> None:
         """Show the still parts of surface ``name`` with the contour panel's limits ``view``."""
@@ -205,11 +224,58 @@ class DescentExplorer(LiveFigure):
         for shown, artists in self._stills.items():
             for artist in artists:
                 artist.set_visible(shown == name)
+        self.minima_stars.set_data(*np.transpose(get_surface(name).minima))
         self.surface_ax.set(xlim=view[:2], ylim=view[2:])
         self.surface_ax.apply_aspect()  # place the axes now: a kept background skips drawing
         self.loss_ax.set(xlim=(0, EXPLORER_STEPS[name]), ylim=loss_gap_range(name))
 
-    def update(self, surface: str, lr_scale: float, x0: float, y0: float) -> Hashable:
+    # Where the start label may go, as (x, y) offsets from the start point in points, with
+    # its alignment: beside it, above or below it, then diagonally.
+    _LABEL_SPOTS = [((8, 0), "left", "center"), ((-8, 0), "right", "center"),
+                    ((0, 8), "center", "bottom"), ((0, -8), "center", "top"),
+                    ((7, 6), "left", "bottom"), ((-7, 6), "right", "bottom"),
+                    ((7, -6), "left", "top"), ((-7, -6), "right", "top")]
+
+    def _place_start_label(self, text: str, points: np.ndarray, minima) -> None:
+        """Label the start point ``points[0]`` where the label covers the least of the path
+        (``points`` (n, 2)) and of the minima, and stays inside the panel."""
+        ax, label = self.surface_ax, self.start_label
+        label.set_text(text)
+        label.xy = tuple(points[0])
+        renderer = self.figure.canvas.get_renderer()
+        label.set(ha="left", va="bottom")
+        label.xyann = (0, 0)
+        size = label.get_window_extent(renderer)
+        width, height = size.width, size.height
+        frame = ax.get_window_extent(renderer)
+        to_pixels = ax.transData.transform
+        path = to_pixels(points)
+        # the path as dots about 2 px apart (only the part near the start matters)
+        path = path[np.all(np.isfinite(path), axis=1)]
+        dots = [path[:1]]
+        for a, b in zip(path[:-1], path[1:], strict=True):
+            n = int(min(np.hypot(*(b - a)) / 2, 400)) + 1
+            dots.append(a + np.linspace(0, 1, n)[:, None] * (b - a))
+        dots = np.concatenate(dots + [np.repeat(to_pixels(np.atleast_2d(minima)), 40, axis=0)])
+        x, y = path[0]
+        scale = self.figure.dpi / 72
+        best = None
+        for order, ((dx, dy), ha, va) in enumerate(self._LABEL_SPOTS):
+            left = x + dx * scale - {"left": 0, "center": width / 2, "right": width}[ha]
+            bottom = y + dy * scale - {"bottom": 0, "center": height / 2, "top": height}[va]
+            inside = (left >= frame.x0 and left + width <= frame.x1 and bottom >= frame.y0
+                      and bottom + height <= frame.y1)
+            covered = np.sum((dots[:, 0] >= left) & (dots[:, 0] <= left + width)
+                             & (dots[:, 1] >= bottom) & (dots[:, 1] <= bottom + height))
+            score = (not inside, covered, order)
+            if best is None or score < best[0]:
+                best = (score, (dx, dy), ha, va)
+        _, offset, ha, va = best
+        label.xyann = offset
+        label.set(ha=ha, va=va)
+
+    def update(self, surface: str, lr_scale: float, x0: float, y0: float,
+               start_label: str = "start") -> Hashable:
         check_choice(surface, "surface", EXPLORER_SURFACES)
         lr_scale = check_positive(lr_scale, "lr_scale")
         x0 = float(as_float_array(x0, "x0", ndim=0))
@@ -222,20 +288,22 @@ class DescentExplorer(LiveFigure):
         self.path_line.set_marker("o" if len(points) <= 200 else "None")
         self.start_dot.set_data(points[:1, 0], points[:1, 1])
         self.end_square.set_data(points[-1:, 0], points[-1:, 1])
+        self._place_start_label(start_label, points, get_surface(surface).minima)
         lr = explorer_lr(surface, lr_scale)
         self.surface_title.set_text(f"{surface}: lr = {lr:.3g} = {lr_scale:g} × 2/λmax")
         gap = np.maximum(path.losses - _contour_grid(surface)[3], _TINY)
         self.loss_curve.set_data(np.arange(len(gap)), gap)
-        self.loss_title.set_text(textwrap.fill(describe_path(path, surface, lr_scale), 60))
-        self.loss_title.set_color(PALETTE["vermillion"] if path.diverged else "0.15")
+        self.status_line.set_text(describe_path(path, surface, lr_scale))
+        self.status_line.set_color(PALETTE["vermillion"] if path.diverged else "0.15")
         return surface, view
 
     def frame(self, surface: str, start: int, learning_rate: float) -> bytes:
-        """The static explorer's frame: from ``EXPLORER_STARTS[surface][start]`` at
-        ``learning_rate`` times 2 / lambda_max, as PNG bytes."""
+        """The static explorer's frame: from ``EXPLORER_STARTS[surface][start]`` (labelled
+        "start {start + 1}") at ``learning_rate`` times 2 / lambda_max, as PNG bytes."""
         check_choice(surface, "surface", EXPLORER_SURFACES)
         x0, y0 = EXPLORER_STARTS[surface][start]
-        return self.png(surface=surface, lr_scale=learning_rate, x0=x0, y0=y0)
+        return self.png(surface=surface, lr_scale=learning_rate, x0=x0, y0=y0,
+                        start_label=f"start {start + 1}")
 
 
 def plot_rate_scan(lrs, measured, eigenvalues):
@@ -245,7 +313,7 @@ def plot_rate_scan(lrs, measured, eigenvalues):
     the curves are |1 - lr lambda| for the two ``eigenvalues`` and their maximum.
     """
     lmin, lmax = min(eigenvalues), max(eigenvalues)
-    fig, ax = get_axes(None, figsize=(7.5, 3.6))
+    fig, ax = plt.subplots(figsize=(7.5, 4.3), layout="constrained")
     grid = np.linspace(0, max(lrs), 400)
     ax.plot(grid, np.abs(1 - grid * lmin), color=COLORS[0], linestyle="--", linewidth=1,
             label=r"$|1 - \alpha\lambda_{min}|$ (shallow direction)")
@@ -258,13 +326,12 @@ def plot_rate_scan(lrs, measured, eigenvalues):
     ax.axvline(2 / lmax, color=COLORS[3], linestyle=":", linewidth=1.5)
     ax.axhline(1, color="0.5", linewidth=0.8)
     ax.annotate(r"$\alpha^* = 2/(\lambda_{min}+\lambda_{max})$", (2 / (lmin + lmax), 0.05),
-                xytext=(-6, 0), textcoords="offset points", ha="right", fontsize=9)
+                xytext=(-6, 0), textcoords="offset points", ha="right")
     ax.annotate(r"$2/\lambda_{max}$", (2 / lmax, 0.05), xytext=(4, 0),
-                textcoords="offset points", fontsize=9)
+                textcoords="offset points")
     ax.set(xlabel=r"learning rate $\alpha$", ylabel="distance shrinks by this per step",
            ylim=(0, 1.3))
-    ax.legend(fontsize=8.5, loc="lower left")
-    fig.tight_layout()
+    fig.legend(loc="outside lower center", ncols=2)  # below: inside, it would cover the V
     return fig
 
 
@@ -340,20 +407,27 @@ def plot_excess_loss(runs: Mapping[str, DescentRun | Sequence[DescentRun]], floo
         ax.set_xlabel("updates made + 1 (log scale)")
     ax.set_ylabel(r"$L(\theta) - L(\theta^*)$ (log scale)")
     if title:
-        ax.set_title(title, fontsize=11)
-    ax.legend(fontsize=8.5, title=note, title_fontsize=8.5, loc=legend_loc)
+        ax.set_title(title)
+    ax.legend(title=note, loc=legend_loc)
     return fig
 
 
 def plot_batch_comparison(runs: Mapping[str, DescentRun | Sequence[DescentRun]], floor: float):
     """Two panels: the runs' excess loss at the end of each epoch (a thin line per seed), and
     after every update (median and range over the seeds, the first run's median on top, since
-    it has the fewest updates); see :func:`plot_excess_loss`."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
-    plot_excess_loss(runs, floor, ax=left, every_update=False, title="per epoch")
-    plot_excess_loss(runs, floor, ax=right, x="updates", title="per update",
-                     legend_loc="upper right", on_top=next(iter(runs), None))
-    fig.tight_layout()
+    it has the fewest updates), with one legend below them; see :func:`plot_excess_loss`."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.3, 4.3), layout="constrained")
+    plot_excess_loss(runs, floor, ax=left, every_update=False)
+    plot_excess_loss(runs, floor, ax=right, x="updates", on_top=next(iter(runs), None))
+    counts = sorted({len(_as_seed_runs(label, group)) for label, group in runs.items()})
+    several = counts[-1] > 1
+    left.set_title("per epoch, one line per seed" if several else "per epoch")
+    right.set_title("per update, median and range" if several else "per update")
+    handles, labels = right.get_legend_handles_labels()
+    for ax in (left, right):
+        ax.get_legend().remove()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels),
+               title=f"{'/'.join(map(str, counts))} seeds each" if several else None)
     return fig
 
 
@@ -369,19 +443,47 @@ def plot_shuffling(runs: Mapping[str, DescentRun | Sequence[DescentRun]], floor:
     return fig
 
 
+SCHEDULE_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+
+
+def epoch_mean_losses(run: DescentRun) -> np.ndarray:
+    """The mean training loss over the updates of each complete epoch of ``run``: (epochs,)."""
+    per_epoch = run.updates_per_epoch
+    epochs = (len(run.losses) - 1) // per_epoch
+    return run.losses[1:1 + epochs * per_epoch].reshape(epochs, per_epoch).mean(axis=1)
+
+
 def plot_schedules(schedules: Mapping[str, Callable[[int], float]],
                    runs: Mapping[str, DescentRun | Sequence[DescentRun]], floor: float):
-    """Left: each schedule's learning rate per epoch; right: the excess loss of its run (for
-    several seeds, their median and range)."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    """Left: each schedule's learning rate per epoch; right: the excess loss of its run,
+    averaged over the updates of each epoch and drawn at the epoch's middle (for several
+    seeds, the median of the seeds with a band from the lowest to the highest). Each schedule
+    has its own colour, line style and marker, in both panels and in the legend below them.
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.3, 4.6), layout="constrained")
+    seed_counts = set()
     for i, (label, schedule) in enumerate(schedules.items()):
-        epochs = np.arange(len(_as_seed_runs(label, runs[label])[0].lrs) + 1)
+        group = _as_seed_runs(label, runs[label])
+        seed_counts.add(len(group))
+        style = {**style_of(i), "marker": SCHEDULE_MARKERS[i % len(SCHEDULE_MARKERS)],
+                 "markersize": 5, "linewidth": 1.4}
+        epochs = np.arange(len(group[0].lrs) + 1)
         left.step(epochs, [schedule(int(e)) for e in epochs], where="post", label=label,
-                  **style_of(i))
+                  markevery=(i % 5, 5), **style)
+        means = np.array([epoch_mean_losses(run) for run in group]) - floor
+        means = np.maximum(means, _TINY)
+        middle = np.arange(means.shape[1]) + 0.5
+        if len(group) > 1:
+            right.fill_between(middle, means.min(axis=0), means.max(axis=0),
+                               color=style["color"], alpha=0.15, linewidth=0)
+        right.plot(middle, np.median(means, axis=0), markevery=(i % 3, 3), **style)
     left.set(xlabel="epoch", ylabel=r"learning rate $\alpha$", title="the schedules")
-    top = max(schedule(0) for schedule in schedules.values())
-    left.set_ylim(-0.02 * top, 1.45 * top)            # room above the curves for the legend
-    left.legend(fontsize=9, loc="upper right", ncols=2)
-    plot_excess_loss(runs, floor, ax=right, title="their effect on SGD", legend_loc="lower left")
-    fig.tight_layout()
+    right.set_yscale("log")
+    several = max(seed_counts) > 1
+    right.set(xlabel="epoch", ylabel=r"$L(\theta) - L(\theta^*)$, epoch mean (log)",
+              title="their effect on SGD")
+    handles, labels = left.get_legend_handles_labels()
+    seeds = "/".join(str(n) for n in sorted(seed_counts))
+    fig.legend(handles, labels, loc="outside lower center", ncols=3,
+               title=f"right: median of {seeds} seeds, band: their range" if several else None)
     return fig

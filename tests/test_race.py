@@ -25,14 +25,17 @@ from backproplab.plots.race import (  # noqa: E402
     DISPLAY_FLOOR,
     LOSS_HEADROOM,
     OPTIMIZER_LABELS,
+    RACE_SIZE,
     LiveRace,
     RaceFigure,
+    in_view,
     optimizer_style,
     plot_epoch_counting,
     plot_race_sweep,
     plot_training_race,
     race_alt,
     race_frames,
+    race_groups,
 )
 from backproplab.plots.widgets import precomputed_player  # noqa: E402
 from backproplab.studies.race import (  # noqa: E402
@@ -395,6 +398,34 @@ def test_race_frames_are_small_equal_sized_palette_pngs():
     assert plt.get_fignums() == []
 
 
+def test_race_frames_fit_the_page_and_keep_every_optimizer_colour():
+    lrs = {name: 0.1 for name in OPTIMIZER_LABELS}
+    paths = race(_bowl(), lrs, start=START, steps=20)
+    (frame,) = race_frames(_bowl(), paths, lrs, [20])
+    image = Image.open(io.BytesIO(frame)).convert("RGB")
+    # 144 dpi: at most 9.55 inches wide (688 CSS px at 2x)
+    assert image.size == (round(RACE_SIZE[0] * 144), round(RACE_SIZE[1] * 144))
+    assert image.size[0] <= 2 * 688
+    pixels = np.asarray(image).reshape(-1, 3).astype(int)
+    for name in OPTIMIZER_LABELS:  # the palette still holds each line's colour, nearly exactly
+        rgb = np.array(matplotlib.colors.to_rgb(optimizer_style(name)["color"])) * 255
+        assert np.abs(pixels - rgb).max(axis=1).min() <= 6, name
+
+
+def test_race_groups_split_the_optimizers_into_columns():
+    seven = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "nadam"]
+    assert race_groups(seven) == [seven[:3], seven[3:5], seven[5:]]
+    assert race_groups(["adam", "sgd", "momentum"]) == [["sgd", "momentum"], ["adam"]]
+    assert race_groups(["sgd", "adam"], groups=[["adam"]]) == [["adam"], ["sgd"]]
+
+
+def test_in_view_counts_the_points_before_the_first_outside():
+    points = np.array([[0.0, 0.0], [0.9, -0.9], [1.5, 0.0], [0.0, 0.0]])
+    assert in_view(points, (-1, 1, -1, 1)) == 2  # a point back in view later does not count
+    assert in_view(points, (-2, 2, -2, 2)) == 4
+    assert in_view(points[2:], (-1, 1, -1, 1)) == 0
+
+
 def _first_step_beyond(radius, start_norm, factor):
     """The first k with start_norm * |factor|^k > radius: where a run p_k = factor^k p_0
     leaves the divergence radius."""
@@ -402,48 +433,79 @@ def _first_step_beyond(radius, start_norm, factor):
 
 
 def test_race_figure_draws_the_paths_and_losses_worked_out_by_hand():
-    paths, lrs = _small_race()
+    lrs = {"sgd": 0.5, "momentum": 0.3, "adam": 0.2}
+    paths = race(_bowl(), lrs, start=START, steps=40)
     figure = RaceFigure({"bowl": (_bowl(), START)}, list(paths), steps=40)
     figure.update(course="bowl", paths=paths, lrs=lrs, step=6, title="a bowl")
-    # SGD at lr 2.5 on the round bowl: p_k = (1 - 2.5)^k p_0 (it leaves for good later on)
+    # SGD at lr 0.5 on the round bowl: p_k = 0.5^k p_0
     k = np.arange(7)[:, None]
-    expected = (-1.5) ** k * np.array(START)
+    expected = 0.5**k * np.array(START)
     assert np.allclose(np.column_stack(figure.lines[0].get_data()), expected)
     assert np.allclose(np.column_stack(figure.heads[0].get_data()), expected[-1:])
+    assert len(figure.crosses[0].get_xdata()) == 0
     steps, losses = figure.curves[0].get_data()
     assert list(steps) == list(range(7))
     assert np.allclose(losses, 0.5 * np.sum(expected**2, axis=1))
     assert len(figure.lines[2].get_xdata()) == 7
-    assert [t.get_text() for t in figure.rates] == ["lr 2.5", "lr 0.3", "lr 0.2"]
-    assert figure.title.get_text() == "a bowl"
-    assert figure.loss_title.get_text() == "loss after 6 steps"
+    assert [t.get_text() for t in figure.rates] == ["lr 0.5", "lr 0.3", "lr 0.2"]
+    assert figure.title.get_text() == "a bowl: after 6 steps"
+    # small multiples: SGD and momentum share a column, Adam has its own
+    assert len(figure.path_axes) == len(figure.loss_axes) == 2
+    assert figure.lines[0].axes is figure.lines[1].axes is figure.path_axes[0]
+    assert figure.lines[2].axes is figure.path_axes[1]
+    assert figure.curves[2].axes is figure.loss_axes[1]
+    # the step axis is linear: a steady clock
+    assert all(ax.get_xscale() == "linear" and ax.get_xlim() == (0, 40)
+               for ax in figure.loss_axes)
 
 
 def test_race_figure_marks_the_target_loss_with_a_dotted_line():
     paths, _ = _small_race()
     for target, text in ((1e-6, "target 1e-6"), (1e-3, "target 1e-3")):
         figure = RaceFigure({"bowl": (_bowl(), START)}, list(paths), steps=40, target=target)
-        flat = [line for line in figure.loss_ax.lines
-                if len(set(line.get_ydata())) == 1 and line.get_linestyle() == ":"]
-        assert len(flat) == 1 and flat[0].get_ydata()[0] == target
-        assert text in [t.get_text() for t in figure.loss_ax.texts]
+        for loss_ax in figure.loss_axes:
+            flat = [line for line in loss_ax.lines
+                    if len(set(line.get_ydata())) == 1 and line.get_linestyle() == ":"]
+            assert len(flat) == 1 and flat[0].get_ydata()[0] == target
+            assert text in [t.get_text() for t in loss_ax.texts]
     with pytest.raises(ValueError, match="target"):
         RaceFigure({"bowl": (_bowl(), START)}, list(paths), steps=40, target=0.0)
     plt.close("all")
 
 
-def test_race_figure_marks_a_run_diverged_from_the_step_it_left():
-    paths, lrs = _small_race()
-    out = _first_step_beyond(1e6, np.hypot(*START), -1.5)  # |p_0| = 1, so 35
-    figure = RaceFigure({"bowl": (_bowl(), START)}, list(paths), steps=40)
+def test_race_figure_stops_a_diverging_path_where_it_leaves_the_view():
+    start = (0.1, 0.05)
+    lrs = {"sgd": 2.5, "momentum": 0.3}  # SGD: p_k = (-1.5)^k p_0, beyond |x| = 1 at k = 6
+    paths = race(_bowl(), lrs, start=start, steps=60)
+    out = _first_step_beyond(1.0, 0.1, -1.5)
+    gone = _first_step_beyond(1e6, np.hypot(*start), -1.5)  # where the run stops
+    assert paths["sgd"].diverged and paths["sgd"].stopped_at == gone > out
+    expected = (-1.5) ** np.arange(out)[:, None] * np.array(start)
+    figure = RaceFigure({"bowl": (_bowl(), start)}, list(paths), steps=60)
     figure.update(course="bowl", paths=paths, lrs=lrs, step=out - 1, title="")
-    assert figure.rates[0].get_text() == "lr 2.5"
-    assert len(figure.lines[0].get_xdata()) == out  # steps 0 .. out - 1
-    figure.update(course="bowl", paths=paths, lrs=lrs, step=out, title="")
-    assert figure.rates[0].get_text() == "lr 2.5 (diverged)"
-    assert figure.rates[1].get_text() == "lr 0.3"
-    alt = race_alt("bowl", 2, 40, paths)
+    assert np.allclose(np.column_stack(figure.lines[0].get_data()), expected)
+    assert np.allclose(np.column_stack(figure.heads[0].get_data()), expected[-1:])
+    assert len(figure.crosses[0].get_xdata()) == 0 and figure.rates[0].get_text() == "lr 2.5"
+    for step in (out, gone, 60):  # from the step it leaves: no further, crossed out
+        figure.update(course="bowl", paths=paths, lrs=lrs, step=step, title="")
+        assert np.allclose(np.column_stack(figure.lines[0].get_data()), expected)
+        assert len(figure.heads[0].get_xdata()) == 0
+        assert np.allclose(np.column_stack(figure.crosses[0].get_data()), expected[-1:])
+        assert figure.rates[0].get_text() == "lr 2.5, diverged"
+        assert figure.rates[1].get_text() == "lr 0.3"
+    # the loss curve goes on until the run stops (it leaves the top of the loss axis)
+    assert len(figure.curves[0].get_xdata()) == gone
+    alt = race_alt("bowl", 2, 60, paths)
     assert "SGD diverged" in alt and "times 2" in alt and "momentum " in alt
+
+
+def test_race_figure_draws_a_converging_path_that_leaves_the_view_whole():
+    points = np.array([[0.5, 0.5], [1.5, 0.0], [0.2, 0.1], [0.0, 0.0]])
+    wanderer = OptimizerPath(points, 0.5 * np.sum(points**2, axis=1), False, "", 3, np.zeros(2))
+    figure = RaceFigure({"bowl": (_bowl(), (0.5, 0.5))}, ["sgd"], steps=3)
+    figure.update(course="bowl", paths={"sgd": wanderer}, lrs={"sgd": 1.0}, step=3, title="")
+    assert np.allclose(np.column_stack(figure.lines[0].get_data()), points)
+    assert len(figure.crosses[0].get_xdata()) == 0 and figure.rates[0].get_text() == "lr 1"
 
 
 def _live(max_steps=40):
@@ -460,7 +522,7 @@ def test_live_race_runs_the_scaled_learning_rates():
     expected = 0.5 ** np.arange(11)[:, None] * np.array(START)
     assert np.allclose(np.column_stack(figure.lines[0].get_data()), expected)
     assert [t.get_text() for t in figure.rates] == ["lr 0.5", "lr 0.2"]
-    assert figure.title.get_text() == "bowl, learning rates ×2"
+    assert figure.title.get_text() == "bowl, learning rates ×2: after 10 steps"
 
 
 def test_live_race_shortens_or_repeats_a_race_without_running_it_again(monkeypatch):
@@ -486,7 +548,8 @@ def test_live_race_shortens_or_repeats_a_race_without_running_it_again(monkeypat
 def test_live_race_png_size_and_no_stale_artists():
     figure = _live()
     first = figure.png(surface="bowl", scale=1.0, steps=20)
-    assert Image.open(io.BytesIO(first)).size == (round(9.8 * LIVE_DPI), round(3.6 * LIVE_DPI))
+    assert Image.open(io.BytesIO(first)).size == (round(RACE_SIZE[0] * LIVE_DPI),
+                                                  round(RACE_SIZE[1] * LIVE_DPI))
     others = [figure.png(surface="bowl", scale=4.0, steps=20),
               figure.png(surface="bowl", scale=1.0, steps=5),
               figure.png(surface="valley", scale=1.0, steps=20)]
@@ -501,16 +564,18 @@ def test_live_race_axes_are_fixed_per_surface_and_keyed_by_it(full_draws):
     for scale, steps in [(1.0, 20), (4.0, 20), (0.125, 40), (1.0, 3)]:  # 4: SGD diverges
         figure.png(surface="bowl", scale=scale, steps=steps)
         keys.add(figure.update(surface="bowl", scale=scale, steps=steps))
-        limits.add((figure.ax.get_xlim(), figure.ax.get_ylim(), figure.loss_ax.get_ylim()))
+        limits.add(tuple((ax.get_xlim(), ax.get_ylim(), loss_ax.get_ylim())
+                         for ax, loss_ax in zip(figure.path_axes, figure.loss_axes, strict=True)))
     assert len(keys) == 1 and len(limits) == 1 and len(draws) == 1
     # the loss axis: below the display floor up to LOSS_HEADROOM times f(start) = |p_0|^2 / 2
-    bottom, top = figure.loss_ax.get_ylim()
+    bottom, top = figure.loss_axes[0].get_ylim()
     assert bottom < DISPLAY_FLOOR and top == pytest.approx(0.5 * LOSS_HEADROOM)
-    assert figure.loss_ax.get_xlim() == (0, 40)
+    assert figure.loss_axes[0].get_xlim() == (0, 40)
     assert figure.update(surface="valley", scale=1.0, steps=20) not in keys
     figure.png(surface="valley", scale=1.0, steps=20)
     assert len(draws) == 2
-    assert figure.loss_ax.get_ylim()[1] == pytest.approx(0.5 * (0.2 + 5.0) / 4 * LOSS_HEADROOM)
+    assert figure.loss_axes[0].get_ylim()[1] == pytest.approx(
+        0.5 * (0.2 + 5.0) / 4 * LOSS_HEADROOM)
 
 
 def test_race_figures_refuse_bad_settings_by_name():
@@ -533,8 +598,8 @@ def test_race_figures_refuse_bad_settings_by_name():
 
 def test_every_optimizer_has_its_own_style():
     styles = [optimizer_style(name) for name in OPTIMIZER_LABELS]
-    styles = {(str(s["color"]), str(s["linestyle"])) for s in styles}
-    assert len(styles) == len(OPTIMIZER_LABELS)
+    for key in ("color", "linestyle", "marker"):  # each cue on its own tells them apart
+        assert len({str(s[key]) for s in styles}) == len(OPTIMIZER_LABELS), key
 
 
 def test_tuned_times_passes_hyper_parameters_and_matches_the_sweep():

@@ -11,7 +11,13 @@ from typing import NamedTuple
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.ticker import (
+    FuncFormatter,
+    LogLocator,
+    MaxNLocator,
+    NullFormatter,
+    NullLocator,
+)
 
 from .._validation import check_choice, check_positive, check_positive_int
 from ..studies.race import losses_at, race
@@ -28,22 +34,46 @@ OPTIMIZER_LABELS = {
     "nadam": "Nadam",
     "adamw": "AdamW",
 }
-_ADAMW_STYLE = {"color": "0.45", "linestyle": (0, (6, 2, 1, 2))}
+_ADAMW_STYLE = {"color": "0.45", "linestyle": (0, (6, 2, 1, 2)), "marker": "p"}
+_MARKERS = ["o", "s", "^", "D", "v", "P", "h"]  # one per optimizer, in OPTIMIZER_LABELS order
+# the race's small multiples: one column of panels per group, each optimizer in the first
+# group that names it (an optimizer in none gets a column of its own)
+RACE_GROUPS = (("sgd", "momentum", "nesterov"), ("adagrad", "rmsprop"), ("adam", "nadam", "adamw"))
 DISPLAY_FLOOR = 1e-14  # smaller losses are drawn at this level, the bottom of the loss axis
 LOSS_HEADROOM = 1e4  # the loss axis ends this many times above the loss at the start
 MAX_KEPT_RACES = 64  # races a LiveRace keeps, one per (surface, scale) setting
 RACE_TARGET = 1e-6  # the loss a race's runs must stay below (``race.steps_to_stay``)
+RACE_SIZE = (9.5, 6.6)  # inches: three columns of panels that fit the page's text column
+LEFT_MARGIN = 0.52  # inches left of the first column's panels, for its y labels
 
 
 def optimizer_style(name: str) -> dict:
-    """The colour and line style of an optimizer, the same in every figure of the chapter."""
+    """The colour, line style and marker of an optimizer, the same in every figure of the
+    chapter (the marker is for a point or a few, not for every point of a long line)."""
     names = list(OPTIMIZER_LABELS)
-    return _ADAMW_STYLE if name == "adamw" else style_of(names.index(name))
+    if name == "adamw":
+        return dict(_ADAMW_STYLE)
+    i = names.index(name)
+    return {**style_of(i), "marker": _MARKERS[i % len(_MARKERS)]}
 
 
 def label_of(name: str) -> str:
     """The display name of an optimizer ("adagrad" -> "AdaGrad")."""
     return OPTIMIZER_LABELS.get(name, name)
+
+
+def race_groups(optimizers: Sequence[str], groups=RACE_GROUPS) -> list[list[str]]:
+    """``optimizers`` split into the columns of a race figure: each group of ``groups`` that
+    holds some of them (in the order of ``optimizers``), then one column per optimizer that no
+    group names. Empty groups are left out."""
+    optimizers = list(optimizers)
+    placed, columns = set(), []
+    for group in groups:
+        column = [name for name in optimizers if name in group and name not in placed]
+        placed.update(column)
+        if column:
+            columns.append(column)
+    return columns + [[name] for name in optimizers if name not in placed]
 
 
 # ----- the race on a surface ------------------------------------------------------------------
@@ -57,8 +87,18 @@ def _plain_log_ticks(value, _position) -> str:
     return f"{value:.0e}".replace("e+0", "e").replace("e-0", "e-").replace("1e0", "1")
 
 
+def in_view(points: np.ndarray, extent) -> int:
+    """How many of ``points`` (n, 2), from the first, lie inside ``extent`` (xmin, xmax, ymin,
+    ymax): the index of the first point outside it, or n."""
+    xmin, xmax, ymin, ymax = extent
+    inside = ((points[:, 0] >= xmin) & (points[:, 0] <= xmax)
+              & (points[:, 1] >= ymin) & (points[:, 1] <= ymax))
+    outside = np.flatnonzero(~inside)
+    return int(outside[0]) if outside.size else len(points)
+
+
 class _Course(NamedTuple):
-    """The still parts of one surface in a race figure and the limits of both panels."""
+    """The still parts of one surface in a race figure and the limits of its panels."""
 
     artists: list
     extent: tuple[float, float, float, float]
@@ -66,94 +106,141 @@ class _Course(NamedTuple):
 
 
 class RaceFigure(LiveFigure):
-    """The race: contours and paths (left), loss per step (right), optimizers in a legend.
+    """The race as small multiples: one column per group of optimizers (``race_groups``), each
+    with the group's legend on top, its paths on the contours, and its losses per step below.
 
     ``courses`` maps a name to (surface, start (2,)), the surfaces the figure can show and
-    where their races begin; ``optimizers`` names the racers in legend order; the step axis
-    runs from 0 to ``steps``. ``png(course=..., paths=..., lrs=..., step=..., title=...)``
-    shows ``paths`` ``{optimizer: OptimizerPath}`` (from ``race.race`` on that course, at the
-    learning rates ``lrs`` ``{optimizer: lr}``) up to ``step``. Both panels' axes are fixed
-    per course: the loss axis runs from below DISPLAY_FLOOR to LOSS_HEADROOM times the loss at the
-    start, so a run that blows up leaves the top (and its legend entry says it diverged). A
-    dotted line marks the race's ``target`` loss.
+    where their races begin; ``optimizers`` names the racers; the step axis runs from 0 to
+    ``steps``. ``png(course=..., paths=..., lrs=..., step=..., title=...)`` shows ``paths``
+    ``{optimizer: OptimizerPath}`` (from ``race.race`` on that course, at the learning rates
+    ``lrs`` ``{optimizer: lr}``) up to ``step``. The panels' axes are fixed per course: the
+    loss axis runs from below DISPLAY_FLOOR to LOSS_HEADROOM times the loss at the start, so a
+    run that blows up leaves the top. A run that diverges is drawn up to its last point inside
+    the contour panel, marked there with an x, and its legend entry says it diverged. A dotted
+    line marks the race's ``target`` loss.
     """
 
     def __init__(self, courses: Mapping[str, tuple], optimizers: Sequence[str], steps: int,
-                 page: bool = False, target: float = RACE_TARGET):
-        super().__init__(figsize=(9.8, 3.6), page=page)
+                 page: bool = False, target: float = RACE_TARGET, groups=RACE_GROUPS):
+        super().__init__(figsize=RACE_SIZE, page=page)
         self.optimizers = list(optimizers)
+        for name in self.optimizers:
+            check_choice(name, "optimizers", OPTIMIZER_LABELS)
         self.steps = check_positive_int(steps, "steps")
         self.target = check_positive(target, "target")
-        self.ax, self.loss_ax = self.figure.subplots(1, 2, width_ratios=[1, 1.15])
+        self.groups = race_groups(self.optimizers, groups)
+        self._build_panels()
         self.courses = {name: self._draw_course(surface, start)
                         for name, (surface, start) in courses.items()}
-        self.lines, self.heads, self.curves = [], [], []
-        for name in self.optimizers:
+        self.lines, self.heads, self.crosses, self.curves = [], [], [], []
+        column_of = {name: j for j, group in enumerate(self.groups) for name in group}
+        for i, name in enumerate(self.optimizers):
             style = optimizer_style(name)
-            (line,) = self.ax.plot([], [], linewidth=1.4, **style)
-            (head,) = self.ax.plot([], [], marker="o", markersize=4, color=style["color"])
-            (curve,) = self.loss_ax.plot([], [], linewidth=1.4, label=label_of(name), **style)
+            marker = style.pop("marker")
+            ax, loss_ax = self.path_axes[column_of[name]], self.loss_axes[column_of[name]]
+            (line,) = ax.plot([], [], linewidth=1.3, **style)
+            (head,) = ax.plot([], [], marker=marker, markersize=7, color=style["color"],
+                              markeredgecolor="white", markeredgewidth=0.8, linestyle="")
+            (cross,) = ax.plot([], [], marker="x", markersize=9, markeredgewidth=2.2,
+                               color=style["color"], linestyle="")
+            (curve,) = loss_ax.plot([], [], linewidth=1.4, label=label_of(name), marker=marker,
+                                    markersize=5, markevery=(7 * i % 50, 50), **style)
             self.lines.append(self.moving(line))
             self.heads.append(self.moving(head))
+            self.crosses.append(self.moving(cross))
             self.curves.append(self.moving(curve))
-        self.title = self.moving(self.ax.set_title(" "))
-        self.ax.set(xlabel="$x$", ylabel="$y$")
-        self.ax.grid(False)
-        self._build_loss_axes()
-        self.figure.subplots_adjust(left=0.085, right=0.725, bottom=0.15, top=0.9, wspace=0.3)
+        self.title = self.moving(self.figure.suptitle(" ", x=0.5, y=0.985, va="top"))
+        self.rates = [None] * len(self.optimizers)
+        for j, group in enumerate(self.groups):
+            self._build_legend(j, group)
+
+    def _build_panels(self) -> None:
+        """One column per group: a contour panel above a loss panel; each row shares its
+        y axis (tick labels on the left only), and each column's legend sits on top."""
+        width, height = RACE_SIZE
+        grid = self.figure.add_gridspec(
+            2, len(self.groups), height_ratios=[2.72, 1.5], left=(LEFT_MARGIN + 0.1) / width,
+            right=1 - 0.1 / width, top=1 - 1.12 / height, bottom=0.52 / height,
+            wspace=0.11, hspace=0.62 / 2.1)
+        self.path_axes, self.loss_axes = [], []
+        for j in range(len(self.groups)):
+            ax = self.figure.add_subplot(grid[0, j])
+            ax.set(xlabel="$x$")
+            ax.set_box_aspect(1)
+            ax.grid(False)
+            for axis in (ax.xaxis, ax.yaxis):
+                axis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+            loss_ax = self.figure.add_subplot(grid[1, j])
+            self._build_loss_axes(loss_ax)
+            if j:
+                ax.sharey(self.path_axes[0])
+                loss_ax.sharey(self.loss_axes[0])
+                ax.tick_params(labelleft=False)
+                loss_ax.tick_params(labelleft=False)
+            else:
+                ax.set_ylabel("$y$")
+                loss_ax.set_ylabel("loss")
+            self.path_axes.append(ax)
+            self.loss_axes.append(loss_ax)
 
     def _draw_course(self, surface, start) -> _Course:
         xmin, xmax, ymin, ymax = surface.extent
         xs, ys = np.linspace(xmin, xmax, 160), np.linspace(ymin, ymax, 160)
         values = surface.value_grid(xs, ys)
-        artists = [self.ax.contour(xs, ys, values, levels=_contour_levels(values),
-                                   colors="0.75", linewidths=0.7)]
-        if surface.minimum is not None:
-            artists += self.ax.plot(*surface.minimum, marker="*", color="0.2", markersize=11,
-                                    linestyle="")
-        artists += self.ax.plot(*start, marker="o", color="0.2", markersize=5, linestyle="")
+        levels = _contour_levels(values)
+        artists = []
+        for ax in self.path_axes:
+            artists.append(ax.contour(xs, ys, values, levels=levels, colors="0.78",
+                                      linewidths=0.7))
+            if surface.minimum is not None:
+                artists += ax.plot(*surface.minimum, marker="*", color="0.2", markersize=12,
+                                   linestyle="")
+            artists += ax.plot(*start, marker="o", color="0.2", markersize=5, linestyle="")
         start_loss = surface.f(np.asarray(start, dtype=np.float64))
         top = max(start_loss, DISPLAY_FLOOR) * LOSS_HEADROOM
         return _Course(artists, surface.extent, (DISPLAY_FLOOR / 3, top))
 
-    def _build_loss_axes(self) -> None:
-        ax = self.loss_ax
-        ax.set(xscale="symlog", yscale="log", xlim=(0, self.steps),
-               xlabel="step (log scale beyond 1)", ylabel="loss (log scale)")
-        ax.yaxis.set_major_locator(LogLocator(numticks=6))
-        ax.yaxis.set_minor_formatter(NullFormatter())
+    def _build_loss_axes(self, ax) -> None:
+        ax.set(yscale="log", xlim=(0, self.steps), xlabel="step")
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+        ax.yaxis.set_major_locator(LogLocator(base=1e6))  # 1e-12, 1e-6, 1
+        ax.yaxis.set_minor_locator(NullLocator())
         ax.yaxis.set_major_formatter(FuncFormatter(_plain_log_ticks))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         ax.set_autoscaley_on(False)  # each course sets the loss limits (see _show_course)
         ax.axhline(self.target, color="0.35", linewidth=0.9, linestyle=":", zorder=1)
-        ax.annotate(f"target {_plain_log_ticks(self.target, None)}", xy=(0.02, self.target),
-                    xycoords=("axes fraction", "data"), xytext=(0, 3),
-                    textcoords="offset points", fontsize=9, color="0.35", va="bottom")
-        self.loss_title = self.moving(ax.set_title(" "))
-        self._build_legend(ax)
+        ax.annotate(f"target {_plain_log_ticks(self.target, None)}", xy=(0.98, self.target),
+                    xycoords=("axes fraction", "data"), xytext=(0, -3),
+                    textcoords="offset points", color="0.35", ha="right", va="top")
 
-    def _build_legend(self, ax) -> None:
-        """The optimizers' names and line styles (still: a legend is slow to lay out), and a
-        column beside them with each one's learning rate and whether it has diverged."""
-        self.legend = ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9,
-                                handlelength=2.4, frameon=False)
-        names = self.legend.get_texts()
+    def _build_legend(self, column: int, group: Sequence[str]) -> None:
+        """Group ``column``'s names and line styles above its contour panel (still: a legend
+        is slow to lay out), and beside each name its learning rate and whether it has
+        diverged (moving)."""
+        ax = self.path_axes[column]
+        curves = [self.curves[self.optimizers.index(name)] for name in group]
+        # the first column's legend may start left of its panel, above the y tick labels
+        left = -LEFT_MARGIN / RACE_SIZE[0] / ax.get_position().width if column == 0 else 0.0
+        legend = ax.legend(curves, [label_of(name) for name in group], loc="lower left",
+                           bbox_to_anchor=(left, 1.04), handlelength=2.4, borderaxespad=0,
+                           borderpad=0, labelspacing=0.3, handletextpad=0.5)
+        names = legend.get_texts()
         renderer = self.figure.canvas.get_renderer()
         widest = max(names, key=lambda text: text.get_window_extent(renderer).width)
-        # x: just right of the widest name; y: the middle of the entry's own name
-        self.rates = [self.moving(ax.annotate("", xy=(1, 0.5), xycoords=(widest, name),
-                                              xytext=(8, 0), textcoords="offset points",
-                                              va="center", fontsize=9))
-                      for name in names]
+        for name, text in zip(group, names, strict=True):
+            # x: just right of the widest name; y: the middle of the entry's own name
+            self.rates[self.optimizers.index(name)] = self.moving(ax.annotate(
+                "", xy=(1, 0.5), xycoords=(widest, text), xytext=(7, 0),
+                textcoords="offset points", va="center"))
 
     def _show_course(self, name: str) -> None:
-        """Show the still parts of course ``name`` and set both panels' limits for it."""
+        """Show the still parts of course ``name`` and set the panels' limits for it."""
         for other, course in self.courses.items():
             for artist in course.artists:
                 artist.set_visible(other == name)
         course = self.courses[name]
-        self.ax.set(xlim=course.extent[:2], ylim=course.extent[2:])
-        self.loss_ax.set_ylim(course.loss_range)
+        for ax, loss_ax in zip(self.path_axes, self.loss_axes, strict=True):
+            ax.set(xlim=course.extent[:2], ylim=course.extent[2:])
+            loss_ax.set_ylim(course.loss_range)
 
     def update(self, course: str, paths: Mapping, lrs: Mapping[str, float], step: int,
                title: str) -> Hashable:
@@ -164,16 +251,22 @@ class RaceFigure(LiveFigure):
         if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
             raise ValueError(f"step must be a whole number >= 0; got {step!r}")
         self._show_course(course)
+        extent = self.courses[course].extent
         for i, (name, path) in enumerate(paths.items()):
             k = min(step, len(path.points) - 1)
-            self.lines[i].set_data(path.points[: k + 1, 0], path.points[: k + 1, 1])
-            self.heads[i].set_data(path.points[k : k + 1, 0], path.points[k : k + 1, 1])
+            # a run that diverges is drawn up to its last point in view, and crossed out there
+            # once it has left (drawn on, it would zigzag across the panel and paint a band)
+            shown = in_view(path.points, extent) if path.diverged else len(path.points)
+            gone = path.diverged and step >= min(shown, path.stopped_at)
+            last = max(min(k + 1, shown), 1)
+            self.lines[i].set_data(path.points[:last, 0], path.points[:last, 1])
+            ends = path.points[last - 1 : last]
+            self.heads[i].set_data(*(ends[:0] if gone else ends).T)
+            self.crosses[i].set_data(*(ends if gone and shown > 0 else ends[:0]).T)
             self.curves[i].set_data(np.arange(k + 1),
                                     np.maximum(path.losses[: k + 1], DISPLAY_FLOOR))
-            gone = path.diverged and step >= path.stopped_at
-            self.rates[i].set_text(f"lr {lrs[name]:.2g}" + (" (diverged)" if gone else ""))
-        self.title.set_text(title)
-        self.loss_title.set_text(f"loss after {step} steps")
+            self.rates[i].set_text(f"lr {lrs[name]:.2g}" + (", diverged" if gone else ""))
+        self.title.set_text(f"{title}: after {step} steps")
         return course
 
 
@@ -239,8 +332,9 @@ def race_alt(surface_name: str, scale: float, step: int, paths) -> str:
         gone = paths[name].diverged and step >= paths[name].stopped_at
         parts.append(f"{label_of(name)} {'diverged' if gone else f'{loss:.1e}'}")
     return (
-        f"Optimizer paths on the {surface_name} contour plot and their loss curves, learning "
-        f"rates times {scale:g}, after {step} steps. Losses: {', '.join(parts)}."
+        f"Optimizer paths on {surface_name} contour plots, one per group of optimizers, and "
+        f"their loss curves, learning rates times {scale:g}, after {step} steps. "
+        f"Losses: {', '.join(parts)}."
     )
 
 
@@ -248,15 +342,27 @@ def race_alt(surface_name: str, scale: float, step: int, paths) -> str:
 def plot_step_sizes(sizes: Mapping[str, Sequence[float]], ax=None, title: str | None = None):
     """Step size divided by the learning rate against the update t = 1, 2, ... (log-log axes),
     one line per entry of ``sizes`` ``{label: sizes}``; returns the Figure."""
-    fig, ax = get_axes(ax)
+    own_figure = ax is None
+    fig, ax = get_axes(ax, figsize=(6, 3.8))
     for i, (label, values) in enumerate(sizes.items()):
         ax.plot(np.arange(1, len(values) + 1), values, label=label, **style_of(i))
     ax.set(xscale="log", yscale="log", xlabel="update $k$ (log scale)",
            ylabel="step size / learning rate")
+    _plain_log_axis(ax.xaxis, minor=False)
+    _plain_log_axis(ax.yaxis)
     if title:
         ax.set_title(title)
-    ax.legend(fontsize=9)
+    ax.legend()
+    if own_figure:
+        fig.tight_layout()
     return fig
+
+
+def _plain_log_axis(axis, minor: bool = True) -> None:
+    """Label a log ``axis`` in plain numbers ("0.1", "1", "10"), and with ``minor`` its minor
+    ticks at 2 and 5 times a power of ten too (axes spanning few decades have few majors)."""
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(FuncFormatter(_some_log_ticks) if minor else NullFormatter())
 
 
 def plot_bias_correction(first_moment, corrected_moment, step_sizes: Mapping[str, Sequence]):
@@ -268,7 +374,8 @@ def plot_bias_correction(first_moment, corrected_moment, step_sizes: Mapping[str
     left.plot(t, corrected_moment, label=r"$\hat m_k = m_k / (1 - \beta_1^k)$", **style_of(0))
     left.set(xscale="log", xlabel="update $k$ (log scale)", ylabel="estimate of the mean gradient",
              title="first-moment estimate")
-    left.legend(fontsize=9)
+    _plain_log_axis(left.xaxis, minor=False)
+    left.legend()
     plot_step_sizes(step_sizes, ax=right, title="Adam's step size")
     fig.tight_layout()
     return fig
@@ -290,14 +397,15 @@ def plot_rates_against_theory(paths, theory_rates, kappas, measured, predicted):
     left.plot([], [], color="0.45", linewidth=0.9, linestyle=":", label="$d_0 r^k$ (theory)")
     left.set(yscale="log", xlabel="step $k$", ylabel="distance to minimum (log scale)",
              ylim=(1e-13, 10))
-    left.legend(fontsize=9)
+    left.legend()
     for i, label in enumerate(measured):
         right.plot(kappas, predicted[label], label=f"{label}, theory", **style_of(i))
-        right.plot(kappas, measured[label], marker="o", linestyle="", color=style_of(i)["color"],
-                   label=f"{label}, measured")
+        right.plot(kappas, measured[label], marker="os"[i % 2], linestyle="",
+                   color=style_of(i)["color"], label=f"{label}, measured")
     right.set(xscale="log", xlabel=r"condition number $\kappa$ (log scale)",
-              ylabel="rate per step (lower is faster)")
-    right.legend(fontsize=9)
+              ylabel="rate per step (lower is faster)", ylim=(0, 1.05))
+    _plain_log_axis(right.xaxis, minor=False)
+    right.legend(loc="lower right")
     fig.tight_layout()
     return fig
 
@@ -340,7 +448,7 @@ def plot_training_race(histories, seconds: Mapping):
     from the lowest to the highest seed as a band. A key is an optimizer's name, or
     (name, learning rate) to add a run at another rate. The legend, below the panels, carries
     each entry's median wall-clock time, ``seconds`` ``{key: [seconds per seed]}``."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9.4, 4.3))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.4, 4.8))
     for key, runs in histories.items():
         base, style = _run_style(key)
         n_seeds = len(runs)
@@ -348,7 +456,7 @@ def plot_training_race(histories, seconds: Mapping):
             curves = _per_seed([getattr(h, field) for h in runs], f"histories[{key!r}]")
             epochs = np.arange(1, curves.shape[1] + 1)
             label = f"{base} ({np.median(seconds[key]):.2f} s)" if ax is left else None
-            ax.plot(epochs, np.median(curves, axis=0), label=label, **style)
+            ax.plot(epochs, np.median(curves, axis=0), label=label, markersize=5, **style)
             ax.fill_between(epochs, curves.min(axis=0), curves.max(axis=0), color=style["color"],
                             alpha=0.18, linewidth=0)
     left.set(yscale="log", xlabel="epoch", ylabel="training loss (log scale)",
@@ -356,9 +464,9 @@ def plot_training_race(histories, seconds: Mapping):
     left.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     left.yaxis.set_minor_formatter(FuncFormatter(_some_log_ticks))
     right.set(xlabel="epoch", ylabel="validation accuracy")
-    fig.legend(*left.get_legend_handles_labels(), loc="lower center", ncol=5, fontsize=10,
-               frameon=False, handlelength=2.4, columnspacing=1.2)
-    fig.tight_layout(rect=(0, 0.17, 1, 1))
+    fig.legend(*left.get_legend_handles_labels(), loc="lower center", ncol=3,
+               frameon=False, handlelength=2.4, columnspacing=1.5)
+    fig.tight_layout(rect=(0, 0.22, 1, 1))
     return fig
 
 
@@ -382,9 +490,11 @@ def plot_epoch_counting(multipliers: Mapping[str, Sequence], losses: Mapping[str
     seeds = len(_per_seed(next(iter(losses.values())), "losses"))
     left.set(yscale="log", xlabel="update", ylabel="step size / intended (log scale)",
              title="with a constant gradient")
+    _plain_log_axis(left.yaxis)
     right.set(yscale="log", xlabel="update", ylabel="mini-batch loss (log scale)",
               title="training on digits" + (f", {seeds} seeds" if seeds > 1 else ""))
-    left.legend(fontsize=9)
+    _plain_log_axis(right.yaxis)
+    left.legend()
     fig.tight_layout()
     return fig
 

@@ -46,7 +46,8 @@ def canvas_png(canvas: FigureCanvasAgg, colors: int | None = None) -> bytes:
     if colors is None:
         image.save(buffer, format="PNG", compress_level=1)
     else:
-        image.quantize(colors=colors, method=Image.Quantize.MEDIANCUT).save(buffer, format="PNG")
+        # Octree keeps thin lines their colour; median cut merges them into their neighbours.
+        image.quantize(colors=colors, method=Image.Quantize.FASTOCTREE).save(buffer, format="PNG")
     return buffer.getvalue()
 
 
@@ -96,5 +97,11 @@ class LiveFigure:
         return png
 
     def image(self, **values) -> NotebookImage:
-        """The figure for ``values`` as an image that a notebook cell displays."""
-        return NotebookImage(self.png(**values))
+        """The figure for ``values`` as an image that a notebook cell displays.
+
+        It is shown at its size in CSS pixels (``style.PX_PER_INCH`` per inch), so a page
+        figure (``page=True``) is sharp at 2x density and its text keeps its size.
+        """
+        png = self.png(**values)
+        density = self.figure.dpi / style.PX_PER_INCH
+        return NotebookImage(png, width=style.css_size(png, density)[0])

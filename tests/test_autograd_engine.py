@@ -315,10 +315,45 @@ def test_draw_graph_draws_one_box_per_value_and_one_circle_per_op(monkeypatch):
     assert len(boxes(fig)) == len(nodes) == 6
     circles = [p for p in ax.patches if isinstance(p, Circle)]
     assert len(circles) == sum(1 for n in nodes if n.children) == 4
-    box_texts = [t.get_text() for t in ax.texts if " | " in t.get_text()]
+    box_texts = [t.get_text() for t in ax.texts if "data " in t.get_text()]
     assert len(box_texts) == len(nodes)
-    assert f"a | data 0.5 | grad {a.grad:.4g}" in box_texts
-    assert {t.get_text() for t in ax.texts} >= {"*", "+", "tanh", "sigmoid"}
+    assert f"a\ndata 0.5\ngrad {a.grad:.4g}" in box_texts  # label, data, grad: one line each
+    assert {t.get_text() for t in ax.texts} >= {"*", "+", "tanh", "σ"}  # σ: the sigmoid
+    matplotlib.pyplot.close(fig)
+
+
+def test_draw_graph_reads_on_the_page():
+    """The chapter's neuron a = sigmoid(w x + b) fits the column at 11 pt, every text inside
+    its box or circle and clear of the others; a bias used late sits next to its use."""
+    import io
+
+    from backproplab.plots import style
+
+    x, w, b = Value(1.5, label="x"), Value(0.8, label="w"), Value(-0.2, label="b")
+    wx = w * x
+    wx.label = "wx"
+    z = wx + b
+    z.label = "z"
+    out = z.sigmoid()
+    out.label = "a"
+    out.backward()
+    layout = graph_layout(out)
+    assert layout.layer[b] == layout.layer[wx] == 1 and layout.layer[x] == 0
+    fig = draw_graph(out, highlight=[z])
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=style.FRAME_DPI)
+    assert fig.get_size_inches()[0] <= style.MAX_WIDTH
+    assert not style.problems(style.audit(fig, style.FRAME_DPI, buffer.getvalue()))
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    shapes = [p.get_window_extent(renderer) for p in ax.patches
+              if isinstance(p, FancyBboxPatch | Circle)]
+    texts = [t.get_window_extent(renderer) for t in ax.texts]
+    assert len(texts) == 6 + 3
+    for i, box in enumerate(texts):
+        assert sum(s.x0 < box.x0 and box.x1 < s.x1 and s.y0 < box.y0 and box.y1 < s.y1
+                   for s in shapes) == 1, ax.texts[i].get_text()
+        assert not any(box.overlaps(other) for other in texts[i + 1:])
     matplotlib.pyplot.close(fig)
 
 

@@ -22,6 +22,7 @@ from PIL import Image
 from backproplab.autograd import Value
 from backproplab.layers import Activation, Dense
 from backproplab.network import MLP, Sequential
+from backproplab.plots import style
 from backproplab.plots.network import (
     COLUMN_GAP,
     ROW_GAP,
@@ -213,7 +214,29 @@ def test_last_frame_shows_gradients_from_central_differences(explorer):
     written = [float(text) for text in (t.get_text() for t in explorer.diagram.values[0])]
     np.testing.assert_allclose(written, dL_dx, rtol=5e-3)
     assert explorer.symbols[0].get_text() == r"$\partial L/\partial x$"
-    assert all(t.get_text().startswith("∂L/∂b ") for t in explorer.diagram.notes[1])
+    # every bias gradient is known: the notes say it is the delta written on the unit, and the
+    # numbers on the units are indeed the bias gradients, by central differences
+    for c, bias in [(1, BIASES[0]), (2, BIASES[1])]:
+        bias, dL_db = np.array(bias, dtype=float), []
+        for step in eps * np.eye(len(bias)):
+            dL_db.append((_loss_with_bias(net, c, bias + step, x)
+                          - _loss_with_bias(net, c, bias - step, x)) / (2 * eps))
+        assert [t.get_text() for t in explorer.diagram.notes[c]] == ["∂L/∂b = δ"] * len(bias)
+        on_units = [float(t.get_text()) for t in explorer.diagram.values[c]]
+        np.testing.assert_allclose(on_units, dL_db, rtol=5e-3, atol=1e-6)
+
+
+def _loss_with_bias(net, c, bias, x, target=0.4):
+    """The loss of the chapter's network with the biases of layer ``c`` replaced."""
+    Ws = [layer.W for layer in net.dense_layers()]
+    bs = [np.array(b, dtype=float) for b in BIASES]
+    bs[c - 1] = bias
+    a = x
+    for k, (W, b) in enumerate(zip(Ws, bs, strict=True)):
+        a = a @ W + b
+        if k < 2:
+            a = np.tanh(a)
+    return 0.5 * (a[0] - target) ** 2
 
 
 def test_colour_bars_give_the_scales_of_the_phase(record):
@@ -249,10 +272,107 @@ def test_png_has_the_figure_size_and_depends_only_on_the_setting(explorer):
     assert again == first
 
 
-def test_page_frames_are_smaller(record):
-    live = StepFigure(record.sizes).png(record=record, step=4)
-    page = StepFigure(record.sizes, page=True).png(record=record, step=4)
-    assert _png_size(page)[0] < _png_size(live)[0] and len(page) < len(live)
+def test_page_frames_fit_the_column_sharp_and_no_larger_than_live_ones(record):
+    """A page frame is the live figure at twice the pixel density: it fits the column, its
+    text reads at 11 CSS px or more, and its palette keeps the file smaller than a live frame
+    with half its pixels across."""
+    live_figure, page_figure = StepFigure(record.sizes), StepFigure(record.sizes, page=True)
+    width, _ = page_figure.figure.get_size_inches()
+    assert width <= style.MAX_WIDTH
+    assert tuple(live_figure.figure.get_size_inches()) == tuple(
+        page_figure.figure.get_size_inches())
+    for step in (4, 8, 12):
+        live = live_figure.png(record=record, step=step)
+        page = page_figure.png(record=record, step=step)
+        assert _png_size(page)[0] == int(width * style.FRAME_DPI)  # 2x density
+        assert _png_size(page)[0] > _png_size(live)[0]
+        assert not style.problems(style.audit(page_figure.figure, style.FRAME_DPI, page))
+        assert len(page) <= len(live)
+
+
+def _extent(text, renderer):
+    patch = text.get_bbox_patch()
+    return (patch if patch is not None else text).get_window_extent(renderer)
+
+
+@pytest.mark.parametrize("x, target", [([0.5, -1.0], 0.8), ([-2.0, 2.0], -2.0),
+                                       ([0.05, -0.05], 1.95)])
+def test_no_text_overlaps_another_or_a_unit_in_any_frame(x, target):
+    """Every text of every page frame is inside the figure, at least 11 pt, at least 2 pt
+    clear of every other text, and over no unit but the one it is written on."""
+    record = record_pass(_chapter_net(), x, target)
+    figure = StepFigure(record.sizes, page=True)
+    ax = figure.figure.axes[0]
+    for step in range(len(record.steps)):
+        figure.png(record=record, step=step)
+        renderer = figure.figure.canvas.get_renderer()
+        page = figure.figure.bbox
+        texts = [t for t in ax.texts if t.get_visible() and t.get_text()]
+        assert len(texts) > 10
+        boxes = [_extent(t, renderer).padded(1) for t in texts]  # 1 px each side at 144 dpi
+        units = [c.get_window_extent(renderer) for c in ax.patches if isinstance(c, Circle)]
+        for i, box in enumerate(boxes):
+            name = texts[i].get_text()
+            assert texts[i].get_fontsize() >= style.MIN_TEXT_PX, name
+            assert page.x0 <= box.x0 and box.x1 <= page.x1, name
+            assert page.y0 <= box.y0 and box.y1 <= page.y1, name
+            for j in range(i + 1, len(boxes)):
+                assert not box.overlaps(boxes[j]), (step, name, texts[j].get_text())
+            for unit in units:
+                inside = (unit.x0 <= box.x0 and box.x1 <= unit.x1
+                          and unit.y0 <= box.y0 and box.y1 <= unit.y1)
+                assert inside or not box.overlaps(unit), (step, name)
+
+
+def test_gradient_steps_show_both_factors_and_their_product(record):
+    """In the frame that computes dL/dW_k, the units layer k starts from show their
+    activations underneath, the units it ends at show delta_k, and each edge of layer k is
+    labelled with the product, computed here from a forward pass written out by hand."""
+    net = _chapter_net()
+    W1, W2, W3 = (layer.W for layer in net.dense_layers())
+    x = np.array([0.5, -1.0])
+    a1 = np.tanh(x @ W1 + BIASES[0])
+    a2 = np.tanh(a1 @ W2 + BIASES[1])
+    y_hat = a2 @ W3 + BIASES[2]
+    delta3 = y_hat - 0.8
+    delta2 = (delta3 @ W3.T) * (1 - a2**2)
+    delta1 = (delta2 @ W2.T) * (1 - a1**2)
+    by_hand = {1: (x, delta1, "x"), 2: (a1, delta2, "a_1"), 3: (a2, delta3, "a_2")}
+    figure = StepFigure(record.sizes, page=True)
+    diagram = figure.diagram
+    steps = [i for i, s in enumerate(record.steps) if s.kind == "dense_back"]
+    assert [record.steps[i].layer for i in steps] == [3, 2, 1]
+    for index in steps:
+        k = record.steps[index].layer
+        a, delta, symbol = by_hand[k]
+        figure.png(record=record, step=index)
+        notes = [t.get_text() for t in diagram.notes[k - 1]]
+        assert notes == [f"${symbol}$ = {_format(v)}" for v in a]
+        assert [t.get_text() for t in diagram.values[k]] == [_format(v) for v in delta]
+        labels = [[t.get_text() for t in row] for row in diagram.edge_texts[k - 1]]
+        assert labels == [[_format(ai * dj) for dj in delta] for ai in a]
+        # the numbers as written multiply to the label, up to their rounding
+        for i, j in np.ndindex(len(a), len(delta)):
+            written = float(notes[i].split("= ")[1]) * float(diagram.values[k][j].get_text())
+            assert float(labels[i][j]) == pytest.approx(written, rel=0.01, abs=1e-6)
+        for other in set(range(1, 4)) - {k}:  # only the layer being computed is labelled
+            assert not any(t.get_text() for row in diagram.edge_texts[other - 1] for t in row)
+        text = describe_step(record, index)
+        name = "x" if k == 1 else f"a{k - 1}"
+        for ai, row in zip(a, np.outer(a, delta), strict=True):
+            assert f"from {name} = {ai:.3g}: [" + ", ".join(f"{v:.3g}" for v in row) + "]" in text
+
+
+def test_forward_steps_label_the_weights_they_use(record):
+    figure = StepFigure(record.sizes)
+    for index, step in enumerate(record.steps):
+        figure.png(record=record, step=index)
+        for k in range(1, 4):
+            labels = [t.get_text() for row in figure.diagram.edge_texts[k - 1] for t in row]
+            if step.kind == "dense" and step.layer == k:
+                assert labels == [_format(v) for v in record.W[k].ravel()]
+            elif step.kind != "dense_back":
+                assert not any(labels)
 
 
 def test_step_figure_rejects_bad_input(record, small_record):
@@ -274,9 +394,13 @@ def test_step_figure_rejects_bad_input(record, small_record):
 def test_alt_text_names_every_value(record):
     text = describe_step(record, len(record.steps) - 1)
     assert "backward step 13 of 13" in text
-    for v in record.da[0]:
+    for v in [*record.da[0], *record.dW[1].ravel(), *record.a[0]]:
         assert f"{v:.3g}" in text
     assert "Edges of layer 1, 2, 3 show weight gradients" in text
+    assert "loss 0.012" in text and "y = [0.8]" in text
+    forward = describe_step(record, 3)  # z2 = a1 W2 + b2: the weights of layer 2 are written
+    for v in [*record.W[2].ravel(), *record.b[1], *record.b[2]]:
+        assert f"{v:.3g}" in forward
 
 
 def test_animation_has_one_image_per_step(small_record):
@@ -291,11 +415,12 @@ def test_animation_has_one_image_per_step(small_record):
     assert len({frame.value for frame in stack.children}) == 7
 
 
-def test_step_image_is_the_frame_as_a_png(small_record):
+def test_step_image_is_the_page_frame_at_its_css_size(small_record):
     model = Sequential([Dense(2, 1, W=[[0.3], [-0.2]], b=[0.1]), Activation("sigmoid")])
     image = step_image(record_pass(model, [0.05, 0.1], 0.01), 6)
     assert isinstance(image, IPythonImage)
-    assert _png_size(image.data) == _pixel_size(StepFigure([2, 1]).figure)
+    assert _png_size(image.data) == _pixel_size(StepFigure([2, 1], page=True).figure)
+    assert image.width * style.DENSITY == pytest.approx(_png_size(image.data)[0], abs=1)
     with pytest.raises(TypeError, match="record must be a PassRecord"):
         step_image(None, 0)
 
@@ -314,6 +439,11 @@ def test_graph_animation_replays_reverse_mode_node_by_node():
     assert "Gradients now: x = 0, y = 0, s = 0, f = 1" in frames[0].value
     assert "f passes 3 to s, 2 to x" in frames[1].value
     assert "x = 5, y = 3, s = 3, f = 1" in frames[2].value
+    for frame in frames:  # 2x density: the image has twice the pixels of its CSS width
+        png = base64.b64decode(frame.value.split("base64,")[1].split('"')[0])
+        css_width = int(frame.value.split('width="')[1].split('"')[0])
+        assert _png_size(png)[0] == pytest.approx(style.DENSITY * css_width, abs=1)
+        assert css_width <= style.COLUMN_PX
     assert (x.grad, y.grad, s.grad, f.grad) == (5.0, 3.0, 3.0, 1.0)
     with pytest.raises(TypeError, match="root must be a Value"):
         graph_backward_animation(3.0)

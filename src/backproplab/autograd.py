@@ -339,12 +339,17 @@ def scalar_network(weights, biases, activations) -> ScalarNetwork:
 
 
 # ----- drawing ---------------------------------------------------------------------------------
-_BOX_HEIGHT = 0.7
-_OP_RADIUS = 0.38
-_ARROW_GAP = 0.8  # horizontal room for each arrow
-_ROW_PITCH = 1.25
-_UNITS_PER_CHAR = 0.125  # width of one 8-point character at _INCHES_PER_UNIT
+# Sizes in layout units; a unit is _INCHES_PER_UNIT inches on the page, where 1 pt of text is one
+# CSS pixel (backproplab.plots.style). Text is 11 pt, the book's smallest (style.MIN_TEXT_PX);
+# this core module does not import the plots package, so the number is written here.
+_TEXT_PT = 11
 _INCHES_PER_UNIT = 0.6
+_LINE_UNITS = 1.25 * _TEXT_PT / 72 / _INCHES_PER_UNIT  # one line of text, with its leading
+_BOX_PAD = 0.35  # room around the text in a value box, each side
+_OP_RADIUS = 0.4  # holds a 4-character operation ("tanh") at _TEXT_PT
+_ARROW_GAP = 0.45  # horizontal room for each arrow
+_ROW_GAP = 0.55  # vertical room between two value boxes of a layer
+_OP_SYMBOLS = {"sigmoid": "σ"}  # operation names too long for their circle
 
 
 class GraphLayout(NamedTuple):
@@ -353,39 +358,65 @@ class GraphLayout(NamedTuple):
     ``value_xy[node]`` is the centre of a value box; ``op_xy[node]`` is the
     centre of the circle for the operation that produced ``node`` (non-leaves
     only). ``layer[node]`` is the longest path from a leaf to ``node``.
+    ``box_width`` and ``box_height`` are the size of every value box.
     """
 
     value_xy: dict
     op_xy: dict
     layer: dict
     box_width: float
+    box_height: float = 3 * _LINE_UNITS + 2 * _BOX_PAD
 
 
 def _node_text(node: Value, show_grad: bool) -> str:
+    """The lines of ``node``'s box: its label (if any), "data ...", and "grad ..."."""
     parts = [node.label] if node.label else []
     parts.append(f"data {node.data:.4g}")
     if show_grad:
         parts.append(f"grad {node.grad:.4g}")
-    return " | ".join(parts)
+    return "\n".join(parts)
+
+
+def _text_units(text: str) -> float:
+    """Width in layout units of the widest line of ``text`` at _TEXT_PT."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    font = FontProperties(size=_TEXT_PT)
+    widths = [TextToPath().get_text_width_height_descent(line, font, ismath=False)[0]
+              for line in text.split("\n")]
+    return max(widths) / 72 / _INCHES_PER_UNIT
 
 
 def graph_layout(root: Value, show_grad: bool = True) -> GraphLayout:
     """Compute a layered left-to-right layout of the graph ending at ``root``.
 
-    A node's layer is the length of the longest path from a leaf to it, so
-    every child lies in a layer strictly left of its parents; each operation
-    circle sits between its inputs and its output. Within a layer, nodes are
-    ordered by the mean height of their children (highest first) to reduce
-    crossings.
+    An operation's layer is the length of the longest path from a leaf to it;
+    a leaf sits one layer left of its first use (so that a parameter added late,
+    like a bias, is drawn next to the operation that uses it). Every child
+    therefore lies in a layer strictly left of its parents; each operation
+    circle sits between its inputs and its output. Within a layer, operations
+    are ordered by the mean height of their children (highest first) to reduce
+    crossings, and leaves come after them. Boxes are as wide as the widest text
+    of any node, and as tall as three lines (label, data, grad).
     """
     order = topological_order(root)
     index = {node: i for i, node in enumerate(order)}
     layer: dict[Value, int] = {}
     for node in order:
         layer[node] = 1 + max((layer[c] for c in node.children), default=-1)
+    first_use: dict[Value, int] = {}
+    for node in order:
+        for child in node.children:
+            first_use[child] = min(first_use.get(child, layer[node]), layer[node])
+    for node in order:
+        if not node.children and node in first_use:
+            layer[node] = first_use[node] - 1
 
-    box_width = 0.4 + _UNITS_PER_CHAR * max(len(_node_text(n, show_grad)) for n in order)
+    box_width = 2 * _BOX_PAD + max(_text_units(_node_text(n, show_grad)) for n in order)
+    box_height = 3 * _LINE_UNITS + 2 * _BOX_PAD
     pitch = box_width + 2 * _OP_RADIUS + 2 * _ARROW_GAP
+    row_pitch = box_height + _ROW_GAP
 
     y: dict[Value, float] = {}
     by_layer: dict[int, list[Value]] = {}
@@ -393,24 +424,57 @@ def graph_layout(root: Value, show_grad: bool = True) -> GraphLayout:
         by_layer.setdefault(layer[node], []).append(node)
     for depth in sorted(by_layer):
         nodes = by_layer[depth]
-        if depth:
-            nodes.sort(key=lambda n: (-np.mean([y[c] for c in n.children]), index[n]))
+        nodes.sort(key=lambda n: (not n.children, -np.mean([y[c] for c in n.children])
+                                  if n.children else 0.0, index[n]))
         for row, node in enumerate(nodes):
-            y[node] = ((len(nodes) - 1) / 2 - row) * _ROW_PITCH
+            y[node] = ((len(nodes) - 1) / 2 - row) * row_pitch
 
     value_xy = {node: (layer[node] * pitch, y[node]) for node in order}
     op_offset = box_width / 2 + _ARROW_GAP + _OP_RADIUS
     op_xy = {n: (value_xy[n][0] - op_offset, y[n]) for n in order if n.children}
-    return GraphLayout(value_xy, op_xy, layer, box_width)
+    return GraphLayout(value_xy, op_xy, layer, box_width, box_height)
 
 
-def _arrow(ax, start, end) -> None:
+def _graph_arrows(layout: GraphLayout) -> list:
+    """(start, end, bend, apex) of every arrow of a graph drawn with ``layout``.
+
+    An arrow runs from a child's box to its operation's circle, or from the circle to
+    the box of the operation's result. An input from further left than the layer before
+    bows around the boxes between (up if it comes from above); ``apex`` is the middle of
+    the arrow (for straight ones too), to leave room for the bows.
+    """
+    half_w = layout.box_width / 2
+    arrows = []
+    for node, (x, y) in layout.value_xy.items():
+        if not node.children:
+            continue
+        op = np.array(layout.op_xy[node])
+        start, end = op + [_OP_RADIUS, 0.0], np.array([x - half_w, y])
+        arrows.append((tuple(start), tuple(end), 0.0, tuple((start + end) / 2)))
+        for child in dict.fromkeys(node.children):
+            cx, cy = layout.value_xy[child]
+            start = np.array([cx + half_w, cy])
+            bend = 0.0
+            if layout.layer[node] - layout.layer[child] > 1:
+                bend = -0.45 if cy >= op[1] else 0.45
+            dx, dy = op - start
+            control = (start + op) / 2 + bend * np.array([dy, -dx])  # as arc3 places it
+            towards = op - (control if bend else start)
+            end = op - _OP_RADIUS * towards / np.linalg.norm(towards)
+            apex = (start + end) / 2 + bend / 2 * np.array([end[1] - start[1],
+                                                            start[0] - end[0]])
+            arrows.append((tuple(start), tuple(end), bend, tuple(apex)))
+    return arrows
+
+
+def _arrow(ax, start, end, bend: float = 0.0) -> None:
+    """An arrow from ``start`` to ``end``, straight, or an arc bowing by ``bend`` (see arc3)."""
     from matplotlib.patches import FancyArrowPatch
 
     ax.add_patch(
         FancyArrowPatch(
-            start, end, arrowstyle="-|>", mutation_scale=9, shrinkA=0, shrinkB=0,
-            color="0.35", linewidth=0.9, zorder=1,
+            start, end, arrowstyle="-|>", mutation_scale=10, shrinkA=0, shrinkB=0,
+            connectionstyle=f"arc3,rad={bend:g}", color="0.35", linewidth=1.0, zorder=1,
         )
     )
 
@@ -418,11 +482,13 @@ def _arrow(ax, start, end) -> None:
 def draw_graph(root: Value, ax=None, show_grad: bool = True, highlight=None):
     """Draw the computational graph ending at ``root`` with matplotlib (no graphviz).
 
-    Value nodes are rounded boxes reading "label | data | grad" (grad omitted
-    when ``show_grad`` is False); operations are small circles; arrows run
-    from inputs to outputs, left to right. ``highlight`` is an iterable of
-    nodes of this graph to emphasise (for example the node a backward-pass
-    walk-through is at). Returns the matplotlib Figure.
+    Value nodes are rounded boxes of three lines, its label, "data ..." and
+    "grad ..." (the last omitted when ``show_grad`` is False); operations are
+    small circles (a sigmoid shows as σ); arrows run from inputs to outputs,
+    left to right. ``highlight`` is an iterable of nodes of this graph to
+    emphasise (for example the node a backward-pass walk-through is at). Text
+    is 11 pt; a new figure is sized so that it shows at that size (a graph
+    four operations deep is about 9 inches wide). Returns the matplotlib Figure.
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import Circle, FancyBboxPatch
@@ -433,14 +499,18 @@ def draw_graph(root: Value, ax=None, show_grad: bool = True, highlight=None):
     if unknown:
         raise ValueError(f"highlight must contain nodes of the graph; {unknown[0]!r} is not one")
 
+    arrows = _graph_arrows(layout)
+    half_w, half_h = layout.box_width / 2, layout.box_height / 2
     xs = [x for x, _ in layout.value_xy.values()]
     ys = [y for _, y in layout.value_xy.values()]
-    half_w = layout.box_width / 2
-    xlim = (min(xs) - half_w - 0.3, max(xs) + half_w + 0.3)
-    ylim = (min(ys) - _ROW_PITCH / 2 - 0.2, max(ys) + _ROW_PITCH / 2 + 0.2)
+    apexes = [apex[1] for *_, apex in arrows]  # the arcs' middles need room too
+    xlim = (min(xs) - half_w - 0.1, max(xs) + half_w + 0.1)
+    ylim = (min(min(ys) - half_h, min(apexes) - 0.15) - 0.1,
+            max(max(ys) + half_h, max(apexes) + 0.15) + 0.1)
     if ax is None:
         size = ((xlim[1] - xlim[0]) * _INCHES_PER_UNIT, (ylim[1] - ylim[0]) * _INCHES_PER_UNIT)
         fig, ax = plt.subplots(figsize=size)
+        fig.subplots_adjust(0, 0, 1, 1)
     else:
         fig = ax.figure
 
@@ -448,28 +518,24 @@ def draw_graph(root: Value, ax=None, show_grad: bool = True, highlight=None):
         strong = node in emphasised
         ax.add_patch(
             FancyBboxPatch(
-                (x - half_w, y - _BOX_HEIGHT / 2), layout.box_width, _BOX_HEIGHT,
+                (x - half_w, y - half_h), layout.box_width, layout.box_height,
                 boxstyle="round,pad=0,rounding_size=0.15",
                 facecolor="#ffe0b2" if strong else "#e8f1fb",
                 edgecolor="#e65100" if strong else "#1f5f99",
                 linewidth=2.2 if strong else 1.0, zorder=2,
             )
         )
-        ax.text(x, y, _node_text(node, show_grad), ha="center", va="center", fontsize=8,
+        ax.text(x, y, _node_text(node, show_grad), ha="center", va="center",
+                fontsize=_TEXT_PT, linespacing=1.25,
                 fontweight="bold" if strong else "normal", zorder=3)
         if node.children:
             ox, oy = layout.op_xy[node]
             ax.add_patch(Circle((ox, oy), _OP_RADIUS, facecolor="white", edgecolor="0.3",
                                 zorder=2))
-            ax.text(ox, oy, node.op, ha="center", va="center",
-                    fontsize=8 if len(node.op) <= 3 else 6, zorder=3)
-            _arrow(ax, (ox + _OP_RADIUS, oy), (x - half_w, y))
-            for child in dict.fromkeys(node.children):
-                cx, cy = layout.value_xy[child]
-                start = np.array([cx + half_w, cy])
-                direction = np.array([ox, oy]) - start
-                end = np.array([ox, oy]) - _OP_RADIUS * direction / np.linalg.norm(direction)
-                _arrow(ax, tuple(start), tuple(end))
+            ax.text(ox, oy, _OP_SYMBOLS.get(node.op, node.op), ha="center", va="center",
+                    fontsize=_TEXT_PT, zorder=3)
+    for start, end, bend, _ in arrows:
+        _arrow(ax, start, end, bend)
 
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)

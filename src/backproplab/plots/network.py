@@ -31,29 +31,35 @@ from .._validation import check_positive_int
 from ..autograd import Value, backward_steps, draw_graph, topological_order
 from ..network import Sequential
 from ..studies.stepthrough import PassRecord, record_pass
+from . import style
 from .core import DIVERGING_CMAP
-from .live import LiveFigure
+from .live import FRAME_DPI, LiveFigure
 from .widgets import animation
 
 NODE_RADIUS = 0.38
-INCHES_PER_UNIT = 0.85
 COLUMN_GAP = 2.8
 ROW_GAP = 1.05
 SIDE_ROOM = 2.1  # layout units right of the output column for a side box
+TEXT = style.MIN_TEXT_PX  # every text of a diagram, in points
+# StepFigure's layout: the step-through's diagram fills the page's column
+INCHES_PER_UNIT = 0.95  # at most; a wider network is drawn smaller, to fit the column
+STEP_ROW_GAP = 1.3  # room between two units for the note under the upper one
+STEP_NODE_RADIUS = 0.45  # room in a unit for a value of 8 characters, like -0.00345
 TITLE_INCHES = 0.4  # strip above the diagram for the step's title
-COLORBAR_INCHES = 0.75  # strip under the diagram for the two colour bars
-_FADED = "0.55"
+COLORBAR_INCHES = 0.8  # strip under the diagram for the two colour bars
+_FADED = "0.4"  # values from the other phase: grey, still readable (contrast 5.7:1 on white)
+_NOTE = "0.25"
 _CMAP = matplotlib.colormaps[DIVERGING_CMAP]
 _LABEL_BOX = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none",
               "alpha": 0.85}
 _SIDE_BOX = {"boxstyle": "round,pad=0.3", "facecolor": "#f2f2f2", "edgecolor": "0.6"}
 
 
-def network_positions(sizes: Sequence[int]) -> list[np.ndarray]:
+def network_positions(sizes: Sequence[int], row_gap: float = ROW_GAP) -> list[np.ndarray]:
     """Centres of the units: one (n_units, 2) array per column, inputs on the left.
 
     Column ``c`` sits at x = c * COLUMN_GAP; its units are centred on y = 0,
-    unit 0 at the top, ROW_GAP apart.
+    unit 0 at the top, ``row_gap`` apart.
     """
     if isinstance(sizes, np.ndarray):
         sizes = sizes.tolist()
@@ -61,28 +67,33 @@ def network_positions(sizes: Sequence[int]) -> list[np.ndarray]:
         raise ValueError(f"sizes must list at least two layer widths, like [2, 3, 1]; got {sizes}")
     sizes = [check_positive_int(n, f"sizes[{i}]") for i, n in enumerate(sizes)]
     return [
-        np.column_stack([np.full(n, c * COLUMN_GAP), ((n - 1) / 2 - np.arange(n)) * ROW_GAP])
+        np.column_stack([np.full(n, c * COLUMN_GAP), ((n - 1) / 2 - np.arange(n)) * row_gap])
         for c, n in enumerate(sizes)
     ]
 
 
-def diagram_limits(sizes: Sequence[int], side_room: bool = False):
+def diagram_limits(sizes: Sequence[int], side_room: bool = False, row_gap: float = ROW_GAP):
     """(xlim, ylim) of a diagram of layer widths ``sizes``, in layout units.
 
     There is room above the columns for their titles, under the units for a
     note, and with ``side_room`` right of the output column for a side box.
     """
-    half_height = (max(sizes) - 1) / 2 * ROW_GAP
+    half_height = (max(sizes) - 1) / 2 * row_gap
     right = (len(sizes) - 1) * COLUMN_GAP + (SIDE_ROOM if side_room else 0.6)
     return (-0.6, right), (-half_height - 0.75, half_height + 1.05)
 
 
 def _format(value: float) -> str:
-    """A value in at most ~7 characters: 3 significant digits, an exponent below 1e-3."""
+    """A value in at most 9 characters: 3 significant digits, an exponent below 1e-4.
+
+    0.000612 and -0.0144 are written out; 1.2e-5 and 3.4e4 have an exponent (without
+    padding zeros).
+    """
     if value == 0:
         return "0"
-    if abs(value) < 1e-3 or abs(value) >= 1e4:
-        return f"{value:.1e}"
+    if abs(value) < 1e-4 or abs(value) >= 1e4:
+        mantissa, exponent = f"{value:.1e}".split("e")
+        return f"{mantissa}e{int(exponent):+d}".replace("e+", "e")
     return f"{value:.3g}"
 
 
@@ -145,26 +156,30 @@ class NetworkDiagram:
     ``moving``; the default leaves them still, for a diagram shown once).
     Made once and never changed: a thin grey line under every edge and the
     ``column_titles`` (strings, one per column) above the columns.
-    ``edge_labels`` decides which layers write their edge values: True,
+    ``edge_labels`` decides which layers can write their edge values: True,
     False, or "auto" (only layers with at most 4 edges). With ``side_room``
     the axes leave room right of the output column (see ``side_anchor``).
-    The axes get the limits of :func:`diagram_limits`, equal aspect, no axis.
+    Units are circles of ``node_radius`` (``self.radius``), ``row_gap`` apart
+    in a column. The axes get the limits of
+    :func:`diagram_limits`, equal aspect, no axis. All text is ``TEXT`` points.
     """
 
     def __init__(self, ax, sizes: Sequence[int], moving: Callable = _still,
                  column_titles: Sequence[str] | None = None, edge_labels="auto",
-                 side_room: bool = False):
+                 side_room: bool = False, row_gap: float = ROW_GAP,
+                 node_radius: float = NODE_RADIUS):
         if edge_labels not in (True, False, "auto"):
             raise ValueError(f"edge_labels must be True, False or 'auto'; got {edge_labels!r}")
-        self.positions = network_positions(sizes)
+        self.positions = network_positions(sizes, row_gap)
         self.sizes = tuple(len(p) for p in self.positions)
         self.ax = ax
         n_layers = len(self.sizes) - 1
-        xlim, ylim = diagram_limits(self.sizes, side_room)
+        xlim, ylim = diagram_limits(self.sizes, side_room, row_gap)
         ax.set(xlim=xlim, ylim=ylim, aspect="equal")
         ax.set_axis_off()
-        self.title_y = (max(self.sizes) - 1) / 2 * ROW_GAP + NODE_RADIUS + 0.12
-        self.side_anchor = (n_layers * COLUMN_GAP + NODE_RADIUS + 0.25, 0.0)
+        self.radius = node_radius
+        self.title_y = (max(self.sizes) - 1) / 2 * row_gap + node_radius + 0.12
+        self.side_anchor = (n_layers * COLUMN_GAP + node_radius + 0.25, 0.0)
         self.edges, self.edge_texts = [], []
         for k in range(1, n_layers + 1):
             labelled = edge_labels is True or (
@@ -174,22 +189,28 @@ class NetworkDiagram:
             self.edge_texts.append(texts)
         self.circles, self.values, self.notes = [], [], []
         for centres in self.positions:
-            self.circles.append([moving(ax.add_patch(Circle((x, y), NODE_RADIUS, zorder=3)))
+            self.circles.append([moving(ax.add_patch(Circle((x, y), node_radius, zorder=3)))
                                  for x, y in centres])
             self.values.append([moving(ax.text(x, y, "", ha="center", va="center", zorder=5,
-                                               fontsize=9)) for x, y in centres])
-            self.notes.append([moving(ax.text(x, y - NODE_RADIUS - 0.06, "", ha="center",
-                                              va="top", fontsize=7.5, color="0.25", zorder=5))
+                                               fontsize=TEXT)) for x, y in centres])
+            self.notes.append([moving(ax.text(x, y - node_radius - 0.06, "", ha="center",
+                                              va="top", fontsize=TEXT, color=_NOTE, zorder=5))
                                for x, y in centres])
         if column_titles is not None:
             for centres, title in zip(self.positions, column_titles, strict=True):
-                ax.text(centres[0, 0], self.title_y, title, ha="center", va="bottom", fontsize=10)
+                ax.text(centres[0, 0], self.title_y, title, ha="center", va="bottom",
+                        fontsize=TEXT)
 
     def _build_layer(self, k: int, moving: Callable, labelled: bool):
-        """Layer ``k``'s coloured edge lines and (if ``labelled``) value labels, both (n, m)."""
+        """Layer ``k``'s coloured edge lines and (if ``labelled``) value labels, both (n, m).
+
+        A layer's labels sit where they spread evenly: near the targets (each target's
+        labels one above the other), or, for a layer that narrows from more than two
+        units, near the sources, where they would otherwise crowd.
+        """
         lines, texts = [], []
-        n_in = self.sizes[k - 1]
-        t = n_in / (n_in + 1)  # labels near the target, where one target's labels spread evenly
+        n_in, n_out = self.sizes[k - 1], self.sizes[k]
+        t = n_in / (n_in + 1) if n_in <= max(2, n_out) else 1 / (n_out + 1)
         for start in self.positions[k - 1]:
             line_row, text_row = [], []
             for end in self.positions[k]:
@@ -199,7 +220,7 @@ class NetworkDiagram:
                                                     zorder=2)[0]))
                 if labelled:
                     x, y = (1 - t) * start + t * end
-                    text_row.append(moving(self.ax.text(x, y, "", fontsize=8, ha="center",
+                    text_row.append(moving(self.ax.text(x, y, "", fontsize=TEXT, ha="center",
                                                         va="center", zorder=4,
                                                         bbox=_LABEL_BOX)))
             lines.append(line_row)
@@ -208,7 +229,8 @@ class NetworkDiagram:
 
     def show(self, node_values=None, edge_values=None, node_scale: float | None = None,
              edge_scale: float | None = None, notes=None, faded_columns: Sequence[int] = (),
-             faded_layers: Sequence[int] = (), active_columns: Sequence[int] = ()) -> None:
+             faded_layers: Sequence[int] = (), active_columns: Sequence[int] = (),
+             labelled_layers: Sequence[int] | None = None) -> None:
         """Set every changing artist to show these values.
 
         ``node_values``: one entry per column, an array (n_units,) or None (empty
@@ -221,7 +243,9 @@ class NetworkDiagram:
         of short strings or None) go under the units. Columns in
         ``faded_columns`` show their values in grey without colour; layers in
         ``faded_layers`` (numbers k = 1..L) show grey lines only; units of
-        ``active_columns`` get a heavy outline.
+        ``active_columns`` get a heavy outline. ``labelled_layers`` (numbers
+        k = 1..L; default: all) write their edge values, if they have labels
+        (see ``edge_labels``).
         """
         sizes, n_layers = self.sizes, len(self.sizes) - 1
         node_values = _checked_list(node_values, [(n,) for n in sizes], "node_values")
@@ -237,13 +261,15 @@ class NetworkDiagram:
             [v for c, v in enumerate(node_values) if c not in faded_columns])
         edge_scale = edge_scale or _scale(
             [v for k, v in enumerate(edge_values, 1) if k not in faded_layers])
+        labelled = range(1, n_layers + 1) if labelled_layers is None else labelled_layers
         for k, values in enumerate(edge_values, 1):
-            self._show_layer(k - 1, None if k in faded_layers else values, edge_scale)
+            self._show_layer(k - 1, None if k in faded_layers else values, edge_scale,
+                             k in labelled)
         for c, values in enumerate(node_values):
             self._show_column(c, values, node_scale, c in faded_columns, c in active_columns,
                               notes[c])
 
-    def _show_layer(self, index: int, values, scale: float) -> None:
+    def _show_layer(self, index: int, values, scale: float, labelled: bool = True) -> None:
         lines, texts = self.edges[index], self.edge_texts[index]
         colors = None if values is None else _colors(values, scale)
         for i, j in np.ndindex(len(lines), len(lines[0])):
@@ -253,7 +279,8 @@ class NetworkDiagram:
                 lines[i][j].set(color=colors[i, j],
                                 linewidth=0.5 + 5.0 * min(abs(v) / scale, 1.0) ** 0.5)
             if texts[i]:
-                texts[i][j].set_text("" if values is None else _format(values[i, j]))
+                texts[i][j].set_text("" if values is None or not labelled
+                                     else _format(values[i, j]))
 
     def _show_column(self, c: int, values, scale: float, faded: bool, active: bool,
                      notes) -> None:
@@ -292,9 +319,10 @@ def _target_and_loss(record, frame) -> str:
 
 
 def _bias_notes(frame) -> list:
-    """Per column, the notes under its units: each bias, or its gradient once computed."""
+    """Per column, the notes under its units: each bias, or once its gradient is computed,
+    "∂L/∂b = δ": for one sample, a bias's gradient is the delta written on its unit."""
     return [None] + [
-        [("∂L/∂b " if is_grad else "b ") + _format(v) for v in biases]
+        ["∂L/∂b = δ" if is_grad else "b " + _format(v) for v in biases]
         for biases, is_grad in zip(frame.biases, frame.edge_is_grad, strict=True)
     ]
 
@@ -317,33 +345,53 @@ class StepFigure(LiveFigure):
     Backward steps colour the units by gradients (dL/da, delta) and replace each
     layer's weights by its weight gradients once computed (the other layers
     turn grey); values from the forward pass stay written, in grey. Under each
-    unit: its bias (forward) or bias gradient (backward). Every frame of one
-    record shares its colour scales, shown on two colour bars. Still: the grey
-    edges, the column names and the colour bars with their captions, which name
-    the phase (the background key); everything else moves.
+    unit: its bias (forward) or bias gradient (backward). The layer a step uses
+    writes its numbers on its edges: the weights W_k in the forward step
+    z_k = a_{k-1} W_k + b_k, the weight gradients in the backward step that
+    computes them, where the units the layer starts from also show their
+    activations a_{k-1} underneath and the units it ends at show delta_k, so
+    that every edge reads a_{k-1,i} * delta_{k,j} = dL/dW_k[i, j]. The target
+    and the loss are in a box under the output. Every frame of one record
+    shares its colour scales, shown on two colour bars. Still: the grey edges,
+    the column names and the colour bars with their captions, which name the
+    phase (the background key); everything else moves.
+
+    The figure fits the page's column (at most ``style.MAX_WIDTH`` inches wide,
+    text ``TEXT`` points). ``page=True`` renders it for a static page, at twice
+    the pixel density with a palette (``LiveFigure``); otherwise at a lower
+    resolution, quick enough for a live kernel.
     """
 
     def __init__(self, sizes: Sequence[int], page: bool = False):
         self.sizes = tuple(len(p) for p in network_positions(sizes))
-        xlim, ylim = diagram_limits(self.sizes, side_room=True)
-        width = (xlim[1] - xlim[0]) * INCHES_PER_UNIT
-        diagram = (ylim[1] - ylim[0]) * INCHES_PER_UNIT
+        L = len(self.sizes) - 1
+        (_, right), ylim = diagram_limits(self.sizes, row_gap=STEP_ROW_GAP)
+        xlim = (-0.6, right + 0.2)  # room for the notes and the output's title at the sides
+        positions = network_positions(self.sizes, STEP_ROW_GAP)
+        output_bottom = positions[-1][-1, 1] - STEP_NODE_RADIUS
+        box_top = output_bottom - 0.45  # under the output's note
+        ylim = (min(ylim[0], box_top - 0.75), ylim[1])
+        unit = min(INCHES_PER_UNIT, (style.MAX_WIDTH - 0.05) / (xlim[1] - xlim[0]))
+        width = (xlim[1] - xlim[0]) * unit
+        diagram = (ylim[1] - ylim[0]) * unit
         height = diagram + TITLE_INCHES + COLORBAR_INCHES
         super().__init__(figsize=(width, height), page=page)
         ax = self.figure.add_axes((0.0, COLORBAR_INCHES / height, 1.0, diagram / height))
-        self.diagram = NetworkDiagram(ax, self.sizes, self.moving, side_room=True)
+        self.diagram = NetworkDiagram(ax, self.sizes, self.moving, edge_labels=True,
+                                      row_gap=STEP_ROW_GAP, node_radius=STEP_NODE_RADIUS)
+        ax.set(xlim=xlim, ylim=ylim)
         for c, name in enumerate(_column_names(len(self.sizes))):
-            ax.annotate(name, (c * COLUMN_GAP, self.diagram.title_y), xytext=(0, 15),
-                        textcoords="offset points", ha="center", va="bottom", fontsize=10)
+            ax.annotate(name, (c * COLUMN_GAP, self.diagram.title_y), xytext=(0, 17),
+                        textcoords="offset points", ha="center", va="bottom", fontsize=TEXT)
         self.symbols = [self.moving(ax.text(c * COLUMN_GAP, self.diagram.title_y, "",
-                                            ha="center", va="bottom", fontsize=10))
+                                            ha="center", va="bottom", fontsize=TEXT))
                         for c in range(len(self.sizes))]
-        self.side = self.moving(ax.text(*self.diagram.side_anchor, "", ha="left", va="center",
-                                        fontsize=10, zorder=5, bbox=_SIDE_BOX))
+        self.side = self.moving(ax.text(L * COLUMN_GAP, box_top, "", ha="center", va="top",
+                                        fontsize=TEXT, zorder=5, bbox=_SIDE_BOX))
         self.title = self.moving(self.figure.text(0.01, 1 - 0.08 / height, "", ha="left",
-                                                  va="top", fontsize=12))
+                                                  va="top", fontsize=TEXT + 1))
         bar_height = 0.1 / height
-        self.bars = [_ColorBar(self.figure, (left, 0.5 / height, 0.36, bar_height), self.moving)
+        self.bars = [_ColorBar(self.figure, (left, 0.55 / height, 0.36, bar_height), self.moving)
                      for left in (0.08, 0.56)]
 
     def update(self, record, step: int) -> str:
@@ -367,15 +415,24 @@ class StepFigure(LiveFigure):
             faded_layers = [k for k in range(1, L + 1) if not frame.edge_is_grad[k - 1]]
             edge_scale, edges_label = g_scale, r"weight gradients $\partial L/\partial W$"
         node_scale = unit_fwd if forward else unit_bwd
+        notes = _bias_notes(frame)
+        sources = _gradient_sources(record, current)
+        if sources is not None:
+            notes[current.layer - 1] = sources
         self.diagram.show(
             node_values=[None if s is None else s.values for s in states],
             edge_values=frame.edges, node_scale=node_scale, edge_scale=edge_scale,
-            notes=_bias_notes(frame),
+            notes=notes,
             faded_columns=[c for c, s in enumerate(states)
                            if s is not None and s.phase != current.phase],
             faded_layers=faded_layers,
             active_columns=[current.column] if current.kind != "loss" else [],
+            labelled_layers=_labelled_layers(current),
         )
+        for c, column in enumerate(self.diagram.notes):
+            color = "black" if sources is not None and c == current.layer - 1 else _NOTE
+            for note in column:
+                note.set_color(color)
         for text, state in zip(self.symbols, states, strict=True):
             text.set_text("" if state is None else state.symbol)
         self.side.set_text(_target_and_loss(record, frame))
@@ -383,6 +440,24 @@ class StepFigure(LiveFigure):
         self.bars[0].show(node_scale, "unit values" if forward else "unit gradients")
         self.bars[1].show(edge_scale, edges_label)
         return current.phase
+
+
+def _labelled_layers(step) -> list[int]:
+    """The layer whose edges write their numbers in ``step``: the one it uses, if any."""
+    return [step.layer] if step.kind in ("dense", "dense_back") else []
+
+
+def _source_symbol(column: int) -> str:
+    return "$x$" if column == 0 else f"$a_{column}$"
+
+
+def _gradient_sources(record, step) -> list[str] | None:
+    """In the step that computes dL/dW_k, the notes under the units layer k starts from:
+    their activations a_{k-1} (x for k = 1), the first factor of every edge's gradient."""
+    if step.kind != "dense_back":
+        return None
+    c = step.layer - 1
+    return [f"{_source_symbol(c)} = {_format(v)}" for v in record.a[c]]
 
 
 class _ColorBar:
@@ -404,11 +479,11 @@ class _ColorBar:
         def label(x, text, dy):
             return cax.annotate(text, (x, 0), xycoords="axes fraction", xytext=(0, dy),
                                 textcoords="offset points", ha="center", va="top",
-                                fontsize=9 if dy < -10 else 8)
+                                fontsize=TEXT)
 
         label(0.5, "0", -5)
         self.low, self.high = moving(label(0, "", -5)), moving(label(1, "", -5))
-        self.caption = label(0.5, "", -16)
+        self.caption = label(0.5, "", -19)
 
     def show(self, scale: float, caption: str) -> None:
         """Write ±``scale`` at the ends and set the (still) ``caption``."""
@@ -443,26 +518,59 @@ class PassExplorer(StepFigure):
         return super().update(record, step)
 
 
+def _values(values) -> str:
+    return "[" + ", ".join(f"{v:.3g}" for v in np.ravel(values)) + "]"
+
+
 def describe_step(record, index: int) -> str:
-    """Alt text for frame ``index``: the step in words and every value shown."""
+    """Alt text for frame ``index``: the step in words and every value shown.
+
+    It names the values on the units, the numbers on the edges of the layer the step uses
+    (its weights, or its weight gradients with the activations they multiply), the biases
+    under the units, the target and the loss.
+    """
     frame = record.frame(index)
     step = frame.step
+    names = _column_names(record.n_layers + 1)
     parts = [f"Network diagram, {step.phase} step {index + 1} of {len(record.steps)}: {step.text}."]
-    for name, state in zip(_column_names(record.n_layers + 1), frame.columns, strict=True):
+    for name, state in zip(names, frame.columns, strict=True):
         if state is not None:
-            values = ", ".join(f"{v:.3g}" for v in state.values)
-            parts.append(f"{name} shows {state.name} = [{values}].")
-    if frame.loss is not None:
-        parts.append(f"Loss {frame.loss:.4g}.")
+            parts.append(f"{name} shows {state.name} = {_values(state.values)}.")
+    k = step.layer
+    if step.kind == "dense":
+        rows = "; ".join(_values(row) for row in record.W[k])
+        parts.append(f"Edges of layer {k} are labelled with the weights W{k}, one row per unit "
+                     f"of {names[k - 1]}: {rows}.")
+    elif step.kind == "dense_back":
+        a = "x" if k == 1 else f"a{k - 1}"
+        rows = "; ".join(f"from {a} = {v:.3g}: {_values(row)}"
+                         for v, row in zip(record.a[k - 1], record.dW[k], strict=True))
+        under = "the input units are their values x" if k == 1 else (
+            f"the units of {names[k - 1]} are their activations {a}")
+        parts.append(f"Under {under}, and the edges of layer {k} are labelled with dL/dW{k}, "
+                     f"each the {a} of its source unit times delta{k} of its target unit: "
+                     f"{rows}.")
+    biases = [f"b{j} = {_values(b)}" for j, (b, is_grad)
+              in enumerate(zip(frame.biases, frame.edge_is_grad, strict=True), 1)
+              if not is_grad and not (step.kind == "dense_back" and j == k - 1)]
+    if biases:
+        parts.append("Biases under the units: " + ", ".join(biases) + ".")
     grads = [k for k, is_grad in enumerate(frame.edge_is_grad, 1) if is_grad]
     if grads:
-        parts.append("Edges of layer " + ", ".join(map(str, grads)) + " show weight gradients.")
+        layers = ", ".join(map(str, grads))
+        parts.append(f"Edges of layer {layers} show weight gradients; under their target units, "
+                     "dL/db = delta.")
+    parts.append(f"Target y = {_values(record.y)}"
+                 + (f", loss {frame.loss:.4g}." if frame.loss is not None else "."))
     return " ".join(parts)
 
 
 def step_image(record, step: int) -> Image:
-    """Frame ``step`` of ``record`` (a :class:`StepFigure`) as an image for a notebook cell."""
-    return StepFigure(check_record(record).sizes).image(record=record, step=step)
+    """Frame ``step`` of ``record`` (a :class:`StepFigure`) as an image for a notebook cell.
+
+    The image is a page frame (twice the pixel density) that shows at its size in CSS pixels.
+    """
+    return StepFigure(check_record(record).sizes, page=True).image(record=record, step=step)
 
 
 def stepthrough_animation(record, interval_ms: int = 1500):
@@ -498,7 +606,7 @@ def _graph_alt(root, steps, k) -> str:
     return f"Computational graph of {_node_name(root)}. {text} Gradients now: {known}."
 
 
-def graph_backward_animation(root, interval_ms: int = 1500, dpi: int = 100):
+def graph_backward_animation(root, interval_ms: int = 1500, dpi: int = FRAME_DPI):
     """Reverse mode on the scalar graph ending at ``root`` (a ``Value``), one node per frame.
 
     Frame 0 shows the graph with only the root's gradient set (1); each later

@@ -15,6 +15,7 @@ from PIL import Image
 
 from backproplab.layers import Activation, Dense
 from backproplab.network import Sequential
+from backproplab.plots import style
 from backproplab.plots.handworked import UpdateFigure, update_image
 from backproplab.plots.network import _format
 from backproplab.studies.stepthrough import record_pass
@@ -68,14 +69,64 @@ def test_three_panels_of_five_units(figure):
         assert sum(isinstance(p, Circle) for p in ax.patches) == 5
 
 
-def test_titles_give_prediction_and_loss(figure):
+def test_boxes_give_prediction_and_loss(figure):
     figure.png(w21=2.4, b2=0.25)
     p_before, p_after = _prediction(1.2, 0.3), _prediction(2.4, 0.25)
-    before, after, change = (ax.get_title() for ax in figure.figure.axes)
+    before, after, change = (box.get_text() for box in figure.boxes)
+    assert before.startswith("before") and after.startswith("after")
+    assert change.startswith("change")
     assert f"{p_before:.4f}" in before and f"{(p_before - 1) ** 2:.4f}" in before
     assert f"{p_after:.4f}" in after and f"{(p_after - 1) ** 2:.4f}" in after
     assert f"{p_after - p_before:+.4f}" in change
     assert f"{(p_after - 1) ** 2 - (p_before - 1) ** 2:+.4f}" in change
+    for box, ax in zip(figure.boxes, figure.axes, strict=True):
+        assert box in ax.texts  # each row carries its own numbers
+
+
+def test_a_loss_near_zero_is_not_written_as_zero(before):
+    # w21 = 60 drives the prediction to within 3e-3 of the target 1: L ~ 6e-6
+    figure = UpdateFigure(before, _after)
+    figure.png(w21=60.0, b2=0.25)
+    loss = (_prediction(60.0, 0.25) - 1) ** 2
+    assert 0 < loss < 1e-4
+    assert f"{loss:.3g}" in figure.boxes[1].get_text()
+    assert "0.0000" not in figure.boxes[1].get_text()
+
+
+def _extent(text, renderer):
+    patch = text.get_bbox_patch()
+    return (patch if patch is not None else text).get_window_extent(renderer)
+
+
+def test_rows_stack_in_the_column_with_readable_text_that_never_overlaps(before):
+    """Before above after above change, every text at >= 11 pt inside a figure the column holds,
+    and no text over another or over a unit it is not written on, whatever the update."""
+    figure = UpdateFigure(before, _after, page=True)
+    width, height = figure.figure.get_size_inches()
+    assert width <= style.MAX_WIDTH
+    tops = [ax.get_position().y1 for ax in figure.axes]
+    assert tops == sorted(tops, reverse=True)
+    for ax in figure.axes[1:]:  # rows line up: a unit sits above the same unit
+        assert ax.get_xlim() == figure.axes[0].get_xlim()
+    for w21, b2 in [(2.4, 0.25), (-1.0, 0.9), (1.2 + 3e-4, 0.3 - 0.00668), (9.0, -3.0)]:
+        png = figure.png(w21=w21, b2=b2)
+        assert not style.problems(style.audit(figure.figure, figure.figure.dpi, png))
+        renderer = figure.figure.canvas.get_renderer()
+        page = figure.figure.bbox
+        for ax in figure.axes:
+            texts = [t for t in ax.texts if t.get_visible() and t.get_text()]
+            boxes = [_extent(t, renderer) for t in texts]
+            units = [c.get_window_extent(renderer) for c in ax.patches if isinstance(c, Circle)]
+            for i, box in enumerate(boxes):
+                assert texts[i].get_fontsize() >= style.MIN_TEXT_PX
+                assert page.x0 <= box.x0 and box.x1 <= page.x1, texts[i].get_text()
+                assert page.y0 <= box.y0 and box.y1 <= page.y1, texts[i].get_text()
+                for j in range(i + 1, len(boxes)):
+                    assert not box.overlaps(boxes[j]), (texts[i].get_text(), texts[j].get_text())
+                for unit in units:
+                    inside = (unit.x0 <= box.x0 and box.x1 <= unit.x1
+                              and unit.y0 <= box.y0 and box.y1 <= unit.y1)
+                    assert inside or not box.overlaps(unit), texts[i].get_text()
 
 
 def test_panels_write_weights_biases_and_changes(figure):
@@ -121,7 +172,11 @@ def test_only_after_and_change_move(before, figure):
 def test_update_image_is_the_figure_as_a_png(before):
     image = update_image(before, _after(2.4, 0.25))
     assert isinstance(image, IPythonImage)
-    assert image.data == UpdateFigure(before, lambda: _after(2.4, 0.25)).png()
+    png = UpdateFigure(before, lambda: _after(2.4, 0.25), page=True).png()
+    assert image.data == png
+    width, _ = _png_size(png)
+    assert width == 2 * image.width  # sharp: two image pixels per CSS pixel
+    assert image.width <= style.COLUMN_PX
 
 
 def test_rejects_mismatched_records(before):

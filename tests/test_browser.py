@@ -235,6 +235,20 @@ def test_first_figure_reads_in_each_scheme_and_on_a_phone(browser, site_url, cha
         assert sizes["page"] <= width + 1, f"the whole page scrolls sideways: {sizes}"
 
 
+SEARCH_BOXES = """() => Array.from(document.querySelectorAll(
+    '.search-button-field, .search-button'))
+    .filter(e => e.offsetParent !== null && getComputedStyle(e).visibility !== 'hidden')
+    .length"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_one_search_box_on_every_screen(browser, site_url, width):
+    page = _open_in_scheme(browser, site_url, "book/02_gradient_descent", "light", width=width)
+    boxes = page.evaluate(SEARCH_BOXES)
+    page.close()
+    assert boxes == 1, f"{boxes} search boxes show at {width} px"
+
+
 # ---------------------------------------------------------------- accessibility
 
 AXE = ROOT / "_build" / "npm-test" / "node_modules" / "axe-core" / "axe.min.js"

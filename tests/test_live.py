@@ -109,7 +109,7 @@ def test_loss_explorer_shows_hand_derived_losses_and_gradients():
         assert marker.get_ydata()[0] == pytest.approx(loss, rel=1e-9)
     for bar, value, grad in zip(figure.bars, figure.values, expected_grad, strict=True):
         assert bar.get_height() == pytest.approx(grad, rel=1e-9)
-        assert value.get_text() == f"{grad:+.2f}"
+        assert value.get_text() == f"{grad:+.3g}"
         assert value.get_va() == "top"  # labels of negative bars hang below them
     assert list(figure.target_line.get_xdata()) == [1.0, 1.0]
     assert figure.curves_title.get_text() == "target y = 1"

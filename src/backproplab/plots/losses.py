@@ -32,6 +32,10 @@ def describe_losses(prediction: float, target: float) -> str:
             f"prediction {prediction}: " + "; ".join(parts) + ".")
 
 
+# One marker shape per loss, so that markers that overlap differ by more than colour.
+MARKERS = ("o", "s", "^")
+
+
 @functools.lru_cache(maxsize=32)
 def _loss_curve(name: str, target: float) -> tuple[np.ndarray, np.ndarray]:
     grid = np.linspace(0.002, 0.998, 250)
@@ -49,7 +53,7 @@ def plot_losses_vs_prediction(target: float, ax=None, prediction: float | None =
         ax.plot(grid, values, label=label, **style_of(i))
         if prediction is not None:
             value = loss_and_gradient(name, prediction, target)[0]
-            ax.plot([prediction], [value], "o", color=COLORS[i], markersize=7)
+            ax.plot([prediction], [value], MARKERS[i], color=COLORS[i], markersize=7)
     ax.axvline(target, color="0.5", linewidth=1)
     ax.set_ylim(0, 4)
     ax.set_xlabel(r"prediction $\hat y$")
@@ -78,7 +82,7 @@ class LossExplorer(LiveFigure):
         for i, label in enumerate(PREDICTION_LOSSES):
             self.curves.append(self.moving(ax.plot([], [], label=label, **style_of(i))[0]))
             self.markers.append(self.moving(
-                ax.plot([], [], "o", color=COLORS[i], markersize=7)[0]))
+                ax.plot([], [], MARKERS[i], color=COLORS[i], markersize=7)[0]))
         self.target_line = self.moving(ax.axvline(0, color="0.5", linewidth=1))
         ax.set(xlim=(-0.03, 1.03), ylim=(0, 4), xlabel=r"prediction $\hat y$", ylabel="loss")
         self.curves_title = self.moving(ax.set_title(" "))
@@ -108,7 +112,7 @@ class LossExplorer(LiveFigure):
             above = grad >= 0
             self.values[i].xy = (i, grad)
             self.values[i].xyann = (0, 3 if above else -3)
-            self.values[i].set(text=f"{grad:+.2f}", va="bottom" if above else "top")
+            self.values[i].set(text=f"{grad:+.3g}", va="bottom" if above else "top")
         self.target_line.set_xdata([target, target])
         self.curves_title.set_text(f"target y = {target:g}")
         self.bars_title.set_text(rf"at $\hat y$ = {prediction:.2f}")

@@ -12,6 +12,7 @@ import pytest  # noqa: E402
 
 from backproplab.data import xor  # noqa: E402
 from backproplab.plots import gradients as gplots  # noqa: E402
+from backproplab.plots import style, use_style  # noqa: E402
 from backproplab.studies.gradient_flow import depth_sweep  # noqa: E402
 from backproplab.studies.reference_runs import ARTICLE_FIGURES  # noqa: E402
 from backproplab.studies.seed_study import xor_seed_study  # noqa: E402
@@ -107,13 +108,15 @@ def test_accuracy_shares_stack_to_one():
 def test_seed_study_bars_are_shares():
     study = xor_seed_study(2, range(20), lr=1.0, epochs=300)
     fig = gplots.plot_seed_study({"2-2-1": study})
-    heights = [patch.get_height() for patch in fig.axes[0].patches]
+    heights = [patch.get_width() for patch in fig.axes[0].patches]  # horizontal bars
     failed = study.accuracy < 1
     expected = [np.mean(~failed)] + [np.mean(failed & (np.abs(study.final_loss - level) < 0.005))
                                      for level in (1 / 8, 1 / 6, 1 / 4)]
     expected.append(1 - sum(expected))  # everything else
     np.testing.assert_allclose(heights, expected)
-    assert len(fig.axes[0].get_xticklabels()) == 5
+    assert len(fig.axes[0].get_yticklabels()) == 5
+    counts = [int(t.get_text()) for t in fig.axes[0].texts]  # the count written at each bar
+    np.testing.assert_allclose(np.array(counts) / 20, expected)
 
 
 def test_layer_profiles_and_boundaries():
@@ -125,3 +128,36 @@ def test_layer_profiles_and_boundaries():
         X, y,
     )
     assert [ax.get_title() for ax in fig.axes] == ["left", "right"]
+    left, right = fig.axes
+    wrong = [c for c in left.collections if c.get_label() == "misclassified"][0]
+    np.testing.assert_allclose(wrong.get_offsets(), X[[1, 3]])  # x1 > 0.5 misses (0, 1), (1, 1)
+    assert len(right.collections[-1].get_offsets()) == 2  # all-zero predictions miss both
+
+
+def test_the_figures_fit_the_column_with_no_text_below_the_book_minimum():
+    """Grids instead of wide strips, and no explicit small font sizes (issue: readable pages)."""
+    with plt.rc_context():
+        use_style()  # as the chapter does; the context restores matplotlib's defaults
+        _check_figures()
+
+
+def _check_figures():
+    run = record([[0.25, 0.2, 0.05], [0.25, 0.25, 0.02]], [-1, -1], np.ones((2, 3, 3)))
+    blown = record([[1.0, 1e30, np.nan], [1.0, 0.9, 0.8]], [2, -1])
+    sweep = depth_sweep(depths=(2, 5, 10), activations=("relu",), inits=("he",), seeds=[0],
+                        width=8, n_samples=16)
+    X, y = xor()
+    accuracy = np.array([[0.5, 0.75, 1.0], [0.5, 0.5, 0.75]])
+    figures = [
+        gplots.plot_plateau_study({"a": run, "b": run, "c": run}, detail="c", shown=2),
+        gplots.plot_clipping_study({k: blown for k in ("a", "b", "c", "d")}),
+        gplots.plot_depth_sweep(sweep, "relu", "he", shown_depths=(5, 10)),
+        gplots.plot_seed_study({"2-2-1": xor_seed_study(2, range(10), lr=1.0, epochs=50)}),
+        gplots.plot_decision_boundaries({f"panel {i}": lambda G: np.zeros(len(G))
+                                         for i in range(3)}, X, y),
+        gplots.plot_accuracy_shares(accuracy, {"first": accuracy[0]}, mark=1),
+    ]
+    for fig in figures:
+        size, text = style.smallest_text(fig)
+        assert size >= style.MIN_TEXT_PX, (size, text)
+        assert fig.get_size_inches()[0] <= style.MAX_WIDTH

@@ -81,27 +81,33 @@ def plot_plateau_study(runs: Mapping[str, object], detail: str, level: float = 0
                        shown: int = 10):
     """Plateaus over many seeds: ``runs`` maps a label to a ``StackedRun`` (``plateau_study``).
 
-    Left: the loss curves of the first ``shown`` seeds of every run, one thin line each.
-    Middle: the share of seeds whose loss has fallen below ``level`` by each epoch.
-    Right: for the run ``detail``, the first layer's gradient over the output layer's, one
-    thin line per shown seed (below 1: the first layer gets the smaller gradient).
+    Top row, one panel per run (small multiples on shared axes): the loss curves of its first
+    ``shown`` seeds, one thin line each. Bottom left: the share of seeds whose loss has fallen
+    below ``level`` by each epoch, one line per run. Bottom right: for the run ``detail``, the
+    first layer's gradient over the output layer's, one thin line per shown seed (below 1: the
+    first layer gets the smaller gradient). ``fig.axes`` lists the top panels, then the two
+    bottom ones.
     """
     shown = check_positive_int(shown, "shown")
-    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(12, 3.6))
-    for i, (label, run) in enumerate(runs.items()):
+    n = len(runs)
+    fig = plt.figure(figsize=(9.4, 6.4), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1, 1.1])
+    tops = np.atleast_1d(top.subplots(1, n, sharex=True, sharey=True))
+    middle, right = bottom.subplots(1, 2)
+    for i, (ax, (label, run)) in enumerate(zip(tops, runs.items(), strict=True)):
         epochs = np.arange(run.loss.shape[1])
-        for k, loss in enumerate(run.loss[:shown]):
-            left.plot(epochs, loss, linewidth=0.8, alpha=0.7, color=COLORS[i],
-                      linestyle=style_of(i)["linestyle"], label=label if k == 0 else None)
+        for loss in run.loss[:shown]:
+            ax.plot(epochs, loss, linewidth=0.8, alpha=0.8, **style_of(i))
+        ax.axhline(0.25, color="0.5", linewidth=0.8, linestyle=":")
+        ax.set(xlabel="epoch", title=label)
+        ax.xaxis.set_major_locator(plt.MaxNLocator(3))
         first = run.first_below(level)
         escaped = np.array([np.mean((first >= 0) & (first <= t)) for t in epochs])
         middle.plot(epochs, escaped, label=label, **style_of(i))
-    left.axhline(0.25, color="0.5", linewidth=0.8, linestyle=":")
-    left.set(xlabel="epoch", ylabel="loss (MSE)",
-             title=f"loss, {shown} seeds per network")
-    left.legend()
+    tops[0].set_ylabel("loss (MSE)")
+    top.suptitle(f"loss of {shown} seeds per network, one line each")
     middle.axhline(0.5, color="0.5", linewidth=0.8, linestyle=":")
-    middle.set(xlabel="epoch", ylabel=f"share of seeds with loss < {level:g}", ylim=(0, 1.02),
+    middle.set(xlabel="epoch", ylabel=f"share with loss < {level:g}", ylim=(0, 1.02),
                title=f"escaped, of {len(first)} seeds")
     middle.legend(loc="lower right")
     grads = runs[detail].grad_mean_abs[:shown]
@@ -109,10 +115,9 @@ def plot_plateau_study(runs: Mapping[str, object], detail: str, level: float = 0
         right.semilogy(g[:, 0] / g[:, -1], linewidth=0.8, alpha=0.8, color=COLORS[2],
                        label=f"{shown} seeds" if k == 0 else None)
     right.axhline(1.0, color="0.4", linewidth=0.8, linestyle=":")
-    right.set(xlabel="epoch", ylabel="first layer / output layer (log)",
+    right.set(xlabel="epoch", ylabel="first / output layer (log)",
               title=f"gradient size, {detail}")
     right.legend(loc="lower right")
-    fig.tight_layout()
     return fig
 
 
@@ -132,6 +137,7 @@ def plot_layer_profiles(
                     markersize=4, label=label, **style_of(i))
     ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    _round_decades(ax)
     ax.legend()
     return fig
 
@@ -140,9 +146,11 @@ def plot_depth_sweep(sweep, activation: str, init: str, shown_depths=(5, 10, 20,
     """One frame of the depth-sweep explorer for an activation and an initialiser.
 
     Left: first- and last-layer gradient size against depth. Right: the size of every layer
-    for a few depths, layer position scaled to [0, 1] (0 = input side).
+    for a few depths, layer position scaled to [0, 1] (0 = input side). Each panel's legend
+    sits below it, clear of the lines whatever the frame.
     """
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.2, 3.9), sharey=True,
+                                      layout="constrained")
     depths = np.array(sweep.depths)
     left.semilogy(depths, sweep.first(activation, init), marker="o", label="first layer",
                   **style_of(0))
@@ -150,16 +158,20 @@ def plot_depth_sweep(sweep, activation: str, init: str, shown_depths=(5, 10, 20,
                   **style_of(1))
     left.set(xlabel="depth (number of weight layers)",
              ylabel="mean $|\\partial L / \\partial W|$ (log)")
-    left.legend()
+    below = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.2), "handlelength": 2.5}
+    left.legend(ncol=2, **below)
     for i, depth in enumerate(d for d in shown_depths if d in sweep.depths):
         sizes = sweep.sizes[activation, init, depth]
         right.semilogy(np.linspace(0, 1, depth), sizes, label=f"depth {depth}", **style_of(i + 2))
     right.set(xlabel="position of the layer (0 = input, 1 = output)")
-    right.legend(fontsize=9)
+    lines = right.get_lines()  # the legend reads "depth 5, 10, 20, 50" in one row
+    names = [line.get_label() if k == 0 else line.get_label().removeprefix("depth ")
+             for k, line in enumerate(lines)]
+    right.legend(lines, names, ncol=len(lines), columnspacing=1.0, **below)
+    _round_decades(left)
     ratio = sweep.ratio(activation, init)[-1]
     fig.suptitle(f"{activation}, {get_init_label(init)} initialisation: first/last layer at "
-                 f"depth {depths[-1]} = {ratio:.1e}", fontsize=12)
-    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.15, top=0.86, wspace=0.06)
+                 f"depth {depths[-1]} = {ratio:.1e}")
     return fig
 
 
@@ -192,7 +204,7 @@ class GradientProfile(LiveFigure):
             self.edges[side] = self.moving(ax.plot([], [], marker, color=COLORS[3], markersize=7,
                                                    linestyle="none", clip_on=False)[0])
             self.notes[side] = self.moving(ax.text(0.02, y, "", transform=ax.transAxes, va=va,
-                                                   color=COLORS[3], fontsize=9, bbox=box,
+                                                   color=COLORS[3], bbox=box,
                                                    zorder=1.5))
         ax.axhline(1.0, color="0.5", linewidth=0.8, linestyle=":")
         ax.set_yscale("log")
@@ -253,16 +265,19 @@ def _check_max_depth(max_depth) -> int:
     return max_depth
 
 
-def plot_clipping_study(runs: Mapping[str, object]):
+def plot_clipping_study(runs: Mapping[str, object], ncols: int = 2):
     """One panel per entry of ``runs`` (label -> ``StackedRun``): every seed's training loss.
 
-    Loss is on a log axis that stops at 100 times the largest starting loss; a network that
-    diverged is drawn up to its last finite loss (clipped to the axis) and ends in a cross.
+    The panels fill a grid ``ncols`` wide, on shared axes. Loss is on a log axis that stops at
+    100 times the largest starting loss; a network that diverged is drawn up to its last finite
+    loss (clipped to the axis) and ends in a cross.
     """
-    fig, axes = plt.subplots(1, len(runs), figsize=(3.2 * len(runs), 3.4), sharey=True)
-    axes = np.atleast_1d(axes)
+    ncols = min(check_positive_int(ncols, "ncols"), len(runs))
+    nrows = -(-len(runs) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(9.4, 0.4 + 2.8 * nrows), sharex=True,
+                             sharey=True, squeeze=False, layout="constrained")
     top = 100 * max(float(np.nanmax(run.loss[:, 0])) for run in runs.values())
-    for i, (ax, (label, run)) in enumerate(zip(axes, runs.items(), strict=True)):
+    for i, (ax, (label, run)) in enumerate(zip(axes.flat, runs.items(), strict=False)):
         epochs = np.arange(run.loss.shape[1])
         for loss, stop in zip(run.loss, run.diverged_at, strict=True):
             ax.semilogy(epochs, np.minimum(loss, top), linewidth=0.8, alpha=0.7,
@@ -271,12 +286,15 @@ def plot_clipping_study(runs: Mapping[str, object]):
                 last = stop - 1 if stop > 0 else 0
                 ax.plot(last, min(loss[last], top), "x", color=COLORS[3], markersize=7, mew=1.5)
         n_div = int(run.diverged.sum())
-        ax.set_title(f"{label}\n{n_div} of {len(run.loss)} diverged" if n_div
-                     else f"{label}\nnone of {len(run.loss)} diverged", fontsize=11)
-        ax.set(xlabel="epoch")
-    axes[0].set_ylim(top=top * 1.5)
-    axes[0].set_ylabel("training loss (log)")
-    fig.tight_layout()
+        ax.set_title(f"{label}: {n_div} of {len(run.loss)} diverged" if n_div
+                     else f"{label}: none of {len(run.loss)} diverged")
+    for ax in axes.flat[len(runs):]:
+        ax.remove()
+    for ax in axes[-1]:
+        ax.set_xlabel("epoch")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("training loss (log)")
+    axes[0, 0].set_ylim(top=top * 1.5)
     return fig
 
 
@@ -290,7 +308,7 @@ def plot_accuracy_shares(accuracy, highlight: Mapping[str, Sequence[float]], mar
     accuracy = np.asarray(accuracy, dtype=float)
     if accuracy.ndim != 2:
         raise ValueError(f"accuracy must have shape (n_networks, epochs); got {accuracy.shape}")
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.4, 3.4), layout="constrained")
     epochs = np.arange(accuracy.shape[1])
     for i, (label, curve) in enumerate(highlight.items()):
         left.plot(epochs, curve, label=label, **style_of(i))
@@ -304,11 +322,11 @@ def plot_accuracy_shares(accuracy, highlight: Mapping[str, Sequence[float]], mar
                     colors=[COLORS[2], COLORS[1], COLORS[3], "0.8"], alpha=0.85)
     right.set(xlabel="epoch", ylabel="share of networks", ylim=(0, 1),
               title=f"all {len(accuracy)} networks, by accuracy")
-    right.legend(loc="lower right", fontsize=9)
+    handles, names = right.get_legend_handles_labels()  # listed top to bottom, as stacked
+    right.legend(handles[::-1], names[::-1], loc="center left", bbox_to_anchor=(1.0, 0.5))
     if mark is not None:
         for ax in (left, right):
             ax.axvline(mark, color="0.3", linewidth=1, linestyle=":")
-    fig.tight_layout()
     return fig
 
 
@@ -321,19 +339,23 @@ def plot_seed_study(studies: Mapping[str, object]):
     50% or 75% depending on which side of 0.5 two nearly equal outputs fall. The right panel is
     a histogram of the final losses with the trap levels marked.
     """
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.4, 3.8), layout="constrained")
     outcomes = {label: trap_outcomes(study.accuracy, study.final_loss)
                 for label, study in studies.items()}
     names = list(next(iter(outcomes.values())))
-    width = 0.8 / len(studies)
+    height = 0.8 / len(studies)
     for i, (label, counts) in enumerate(outcomes.items()):
         shares = [counts[name] / len(studies[label].accuracy) for name in names]
-        x = np.arange(len(names)) + (i - (len(studies) - 1) / 2) * width
-        left.bar(x, shares, width, label=label, color=COLORS[i], hatch=["", "//"][i % 2])
-    ticks = [name.replace(" (", "\n(").replace("merged", "\nmerged") for name in names]
-    left.set_xticks(range(len(names)), ticks, fontsize=9)
-    left.set(xlabel="how the network ended", ylabel="share of seeds", ylim=(0, 1))
-    left.legend()
+        y = np.arange(len(names)) + (i - (len(studies) - 1) / 2) * height
+        bars = left.barh(y, shares, height, label=label, color=COLORS[i],
+                         hatch=["", "//"][i % 2])
+        left.bar_label(bars, [str(counts[name]) for name in names], padding=3)
+    left.set_yticks(range(len(names)), [name.replace(" (", "\n(") for name in names])
+    left.invert_yaxis()  # the first outcome (solved) on top
+    left.grid(axis="y", visible=False)
+    left.set(xlabel="share of seeds (count at the bar)", xlim=(0, 1.15),
+             xticks=np.linspace(0, 1, 6), title="how the network ended")
+    left.legend(loc="lower right")
     bins = np.logspace(-5, 0, 60)
     for i, (label, study) in enumerate(studies.items()):
         right.hist(study.final_loss, bins=bins, histtype="step", linewidth=1.5, label=label,
@@ -342,11 +364,10 @@ def plot_seed_study(studies: Mapping[str, object]):
         right.axvline(level, color="0.5", linewidth=0.8, linestyle=":")
     right.annotate("stuck levels\n" + ", ".join(LOSS_LEVELS), (min(LOSS_LEVELS.values()), 0.6),
                    xycoords=("data", "axes fraction"), xytext=(-6, 0),
-                   textcoords="offset points", ha="right", fontsize=9)
+                   textcoords="offset points", ha="right")
     right.set_xscale("log")
-    right.set(xlabel="final loss (MSE, log)", ylabel="number of seeds")
+    right.set(xlabel="final loss (MSE, log)", ylabel="number of seeds", title="final loss")
     right.legend(loc="upper left")
-    fig.tight_layout()
     return fig
 
 
@@ -360,14 +381,62 @@ def _int_labels(predict: Callable) -> Callable:
 
 
 def plot_decision_boundaries(panels: Mapping[str, Callable], X, y):
-    """Decision boundaries side by side: ``panels`` maps a title to a predict function.
+    """Decision boundaries side by side, on shared axes: ``panels`` maps a title to a predict
+    function. At most three panels share a row; more wrap onto further rows.
 
     Each predict function maps an (m, 2) array to m class labels (ints, or floats holding
-    whole numbers, which are converted).
+    whole numbers, which are converted). Points a panel's function gets wrong are ringed; the
+    classes are named in one legend, below the panels.
     """
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6))
-    for ax, (title, predict) in zip(np.atleast_1d(axes), panels.items(), strict=True):
-        plot_decision_boundary(_int_labels(predict), X, y, ax=ax, resolution=150)
+    X = np.asarray(X)
+    y_flat = np.asarray(y).reshape(-1).astype(int)
+    n = len(panels)
+    ncols = min(n, 3)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(min(3.4 * ncols, 9.4), 3.1 * nrows + 0.5),
+                             sharex=True, sharey=True, squeeze=False, layout="constrained")
+    for ax, (title, predict) in zip(axes.flat, panels.items(), strict=False):
+        labels = _int_labels(predict)
+        plot_decision_boundary(labels, X, y, ax=ax, resolution=150)
+        wrong = labels(X).reshape(-1) != y_flat
+        ax.scatter(*X[wrong].T, s=160, facecolor="none", edgecolor="black",
+                   linewidth=1.5, label="misclassified")
         ax.set_title(title)
-    fig.tight_layout()
+        ax.get_legend().remove()
+        ax.set_aspect("equal")
+        for set_ticks, values in ((ax.set_xticks, X[:, 0]), (ax.set_yticks, X[:, 1])):
+            set_ticks(_ticks_within(values))  # none at the edges, where neighbours collide
+    for ax in axes.flat[n:]:
+        ax.remove()
+    for ax in axes.flat[:n]:
+        if ax not in axes[:, 0]:
+            ax.set_ylabel("")
+        if ax not in axes[-1]:
+            ax.set_xlabel("")
+    entries = {}
+    for ax in axes.flat[:n]:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            entries.setdefault(label, handle)
+    fig.legend(entries.values(), entries.keys(), loc="outside lower center", ncol=len(entries))
     return fig
+
+
+def _ticks_within(values) -> np.ndarray:
+    """A few round tick positions between the smallest and the largest of ``values``."""
+    low, high = float(np.min(values)), float(np.max(values))
+    ticks = plt.MaxNLocator(3, steps=[1, 2, 5, 10]).tick_values(low, high)
+    return ticks[(ticks >= low - 1e-9) & (ticks <= high + 1e-9)]
+
+
+def _round_decades(ax, most: int = 7) -> None:
+    """Label a log y axis at every 1, 2, 5, 10, 20 or 50 decades: at most ``most`` labels,
+    at round powers of ten (10^0, 10^-10, ... rather than 10^1, 10^-13, ...)."""
+    low, high = np.log10(ax.get_ylim())
+    for step in (1, 2, 5, 10, 20, 50, 100):
+        exponents = np.arange(np.ceil(low / step) * step, high + 1e-9, step)
+        if len(exponents) <= most:
+            break
+    if len(exponents) >= 2:
+        ax.set_yticks(10.0 ** exponents)
+        if step > 1:
+            ax.minorticks_off()

@@ -9,12 +9,14 @@ from hypothesis import strategies as st
 
 from backproplab.layers import Activation, Dense
 from backproplab.network import MLP, Sequential
+from backproplab.plots import style, use_style
 from backproplab.plots.evaluation import (
     describe_seed_runs,
     plot_confusion_matrix,
     plot_digits,
     plot_mistakes,
     plot_per_update,
+    plot_training_frame,
     plot_validation_loss,
 )
 from backproplab.studies.evaluation import (
@@ -274,4 +276,29 @@ def test_validation_loss_figure_marks_the_lowest_epoch_on_a_linear_axis():
     assert list(ax.lines[1].get_xdata()) == [2, 2]  # epoch 2 (numbered from 1) is the lowest
     with pytest.raises(ValueError, match="validation loss"):
         plot_validation_loss(History(loss=[1.0]))
+    plt.close("all")
+
+
+def test_the_chapter_figures_write_no_text_below_the_book_minimum():
+    """Digit titles, counts in the cells and the labels along the top read at 11 px or more."""
+    with plt.rc_context():
+        use_style()  # as the chapter does; the context restores matplotlib's defaults
+        _check_chapter_figures()
+
+
+def _check_chapter_figures():
+    images = np.random.default_rng(0).uniform(size=(20, 64))
+    matrix = np.array([[5, 0, 1], [0, 7, 0], [2, 0, 4]])
+    figures = [plot_digits(images, titles=[str(i % 10) for i in range(20)]),
+               plot_mistakes(images, np.zeros(20, int), np.ones(20, int),
+                             confidence=np.full(20, 0.5)),
+               plot_confusion_matrix(matrix),
+               plot_training_frame(matrix, [0.1, 0.5], total_epochs=5, label="after epoch 1"),
+               plot_validation_loss(History(val_loss=[0.5, 0.2, 0.3], loss=[1, 1, 1])),
+               plot_per_update({"accuracy": {"run": np.linspace(0, 1, 6)}},
+                               batch_classes=[0, 0, 1, 1, 2, 2])]
+    for fig in figures:
+        size, text = style.smallest_text(fig)
+        assert size >= style.MIN_TEXT_PX, (size, text)
+        assert fig.get_size_inches()[0] <= style.MAX_WIDTH
     plt.close("all")

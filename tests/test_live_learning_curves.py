@@ -5,12 +5,14 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from backproplab.data import make_moons  # noqa: E402
 from backproplab.network import MLP  # noqa: E402
+from backproplab.plots import style, use_style  # noqa: E402
 from backproplab.plots.evaluation import (  # noqa: E402
     MAX_SEEDS,
     LearningCurves,
@@ -187,3 +189,21 @@ def test_seed_curves_reject_bad_input_by_name():
         SeedCurves().update(runs=[RUN], compare=[RUN] * (MAX_SEEDS + 1))
     with pytest.raises(ValueError, match="epochs"):
         SeedCurves().update(runs=[OTHER], epochs=3)
+
+
+def test_a_page_frame_reads_on_the_page_with_every_note_shown():
+    """Legend, notes and title of a busy frame are at least 11 CSS px, and it fits the column."""
+    busy = History(loss=[2.0, 1e3], val_loss=[1e-4, 2.0], accuracy=[0.1, 0.1],
+                   val_accuracy=[0.1, 0.1], diverged=True, steps=5)
+    with plt.rc_context():
+        use_style()  # as the chapter does; the context restores matplotlib's defaults
+        _check_busy_frames(busy)
+
+
+def _check_busy_frames(busy):
+    for curves, values in ((LearningCurves(page=True), {"history": busy, "compare": RUN,
+                                                        "mark_best": True}),
+                           (SeedCurves(page=True), {"runs": [busy, RUN], "compare": [OTHER]})):
+        png = curves.png(title="a run", **values)
+        assert curves.beyond_range.get_text() and curves.diverged[0].get_text()
+        assert not style.problems(style.audit(curves.figure, curves.figure.dpi, png))

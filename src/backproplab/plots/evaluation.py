@@ -11,6 +11,7 @@ from matplotlib.colors import PowerNorm
 from matplotlib.lines import Line2D
 
 from .._validation import check_positive_int
+from . import style
 from .core import COLORS, PALETTE, get_axes, style_of
 from .live import LiveFigure
 
@@ -34,7 +35,7 @@ def plot_digits(images, titles: Sequence[str] | None = None, ncols: int = 10, si
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
     title_lines = max((str(t).count("\n") + 1 for t in titles), default=0) if titles else 0
-    row_height = size * (1.0 + 0.3 * title_lines)
+    row_height = size * (1.0 + 0.25 * title_lines)
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, row_height * nrows),
                              squeeze=False)
     for i, ax in enumerate(axes.flat):
@@ -42,7 +43,7 @@ def plot_digits(images, titles: Sequence[str] | None = None, ncols: int = 10, si
         if i < n:
             ax.imshow(images[i], cmap="gray_r", vmin=0.0, vmax=1.0, interpolation="nearest")
             if titles is not None:
-                ax.set_title(titles[i], fontsize=9)
+                ax.set_title(titles[i], fontsize=style.MIN_TEXT_PX, pad=3)
     fig.tight_layout(pad=0.3)
     return fig
 
@@ -66,7 +67,7 @@ def plot_mistakes(images, y_true, y_pred, confidence=None, max_images: int = 10,
 
 
 def plot_confusion_matrix(matrix, ax=None, title: str | None = None, counts: bool = True,
-                          colorbar: bool = True, fontsize: float = 8):
+                          colorbar: bool = True, fontsize: float = style.MIN_TEXT_PX):
     """Heat map of a confusion matrix (rows true, columns predicted), counts written in.
 
     matrix : (k, k) counts. Colours follow the count on a square-root-like scale so that the
@@ -112,7 +113,7 @@ def plot_validation_loss(history, ax=None, title: str | None = None):
     best = int(np.argmin(losses))
     ax.axvline(best + 1, **_BEST_EPOCH, label=f"lowest: epoch {best + 1}")
     ax.set(xlabel="epoch", ylabel="validation loss (linear scale)")
-    ax.legend(fontsize=9)
+    ax.legend(frameon=True, facecolor="white", edgecolor="none", framealpha=0.9)  # over the line
     if title:
         ax.set_title(title)
     fig.tight_layout()
@@ -177,13 +178,14 @@ class LearningCurves(LiveFigure):
         self.training, self.validation = curves(_TRAINING), curves(_VALIDATION)
         self.comparison = curves(_COMPARISON, zorder=3)
         self.best = [self.moving(ax.axvline(1, **_BEST_EPOCH)) for ax in axes]
+        box = {"boxstyle": "round", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}
         self.diverged = [self.moving(ax.text(0.5, 0.55, "", transform=ax.transAxes,
-                                             ha="center", va="center", fontsize=11,
+                                             ha="center", va="center", bbox=box, zorder=4,
                                              color=PALETTE["vermillion"]))
-                         for ax in axes]
+                         for ax in axes]  # on a white box, over the curves it may cross
         self.beyond_range = self.moving(self.loss_ax.text(
             0.98, 0.97, "", transform=self.loss_ax.transAxes, ha="right", va="top",
-            fontsize=8, color="0.3"))
+            bbox=box, zorder=4, color="0.3"))
         self.title = self.moving(self.figure.suptitle("", fontsize=12))
         self.legend, self._layout_key = None, None
         self._layout(1, [("training", _TRAINING), ("validation", _VALIDATION)], titled=True)
@@ -239,7 +241,7 @@ class LearningCurves(LiveFigure):
         if self.legend is not None:
             self.legend.remove()
         self.legend = self.figure.legend([Line2D([], [], **style) for _, style in legend],
-                                         key[1], loc="lower center", ncol=4, fontsize=9)
+                                         key[1], loc="lower center", ncol=4)
         self.figure.subplots_adjust(left=0.08, right=0.98, bottom=0.25,
                                     top=0.88 if titled else 0.96, wspace=0.25)
         return key
@@ -301,7 +303,7 @@ def plot_per_update(panels: Mapping[str, Mapping[str, Sequence[float]]], batch_c
     if batch_classes is not None:
         classes = np.asarray(batch_classes)
         for start in np.flatnonzero(np.r_[True, classes[1:] != classes[:-1]]):
-            axes[0, 0].text(start + 1, 1.05, str(classes[start]), fontsize=8,
+            axes[0, 0].text(start + 1, 1.05, str(classes[start]),
                             transform=axes[0, 0].get_xaxis_transform())
     axes[-1, 0].set_xlabel("update (mini-batch)")
     fig.tight_layout()
@@ -310,7 +312,7 @@ def plot_per_update(panels: Mapping[str, Mapping[str, Sequence[float]]], batch_c
 
 def plot_training_frame(matrix, val_accuracy: Sequence[float], total_epochs: int, label: str):
     """One animation frame: the validation confusion matrix and the accuracy curve so far."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6), width_ratios=[1, 1.3])
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.3, 3.8), width_ratios=[1, 1.2])
     plot_confusion_matrix(matrix, ax=left, title=label)
     right.plot(np.arange(len(val_accuracy)), val_accuracy, marker="o", markersize=3,
                **style_of(0))
@@ -319,7 +321,9 @@ def plot_training_frame(matrix, val_accuracy: Sequence[float], total_epochs: int
     right.set_xlabel("epochs trained")
     right.set_ylabel("validation accuracy")
     right.set_title(f"validation accuracy {val_accuracy[-1]:.1%}")
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.9, wspace=0.25)
+    # fixed margins (not a layout engine), so that the axes stay put from frame to frame; the
+    # gap leaves room for the colour bar's label and the accuracy axis' label
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.13, top=0.9, wspace=0.42)
     return fig
 
 

@@ -205,10 +205,10 @@ FIRST_FRAME = """() => { const img = Array.from(document.querySelectorAll(
 def _mean_luminance(png: bytes) -> float:
     import io
 
+    import numpy as np
     from PIL import Image
 
-    grey = Image.open(io.BytesIO(png)).convert("L")
-    return sum(grey.getdata()) / (255 * grey.width * grey.height)
+    return float(np.asarray(Image.open(io.BytesIO(png)).convert("L")).mean()) / 255
 
 
 @pytest.mark.parametrize(("scheme", "width"), [("light", 1280), ("dark", 1280), ("light", 390)])

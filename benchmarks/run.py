@@ -19,7 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from . import machine, report
 
-GROUPS = ("training", "scalar", "widgets", "grading", "lighthouse", "book")
+GROUPS = ("training", "scalar", "widgets", "grading", "lighthouse", "frames", "book")
 
 NOTES = """
 ## How these are measured
@@ -65,6 +65,10 @@ NOTES = """
   served from `_build/html`, with Lighthouse 12.2.3 and Debian's Chromium in its default
   mobile settings (throttled, so performance is a lab figure); accessibility and best
   practices have a target of 95, performance and SEO are reported.
+* **Frames on a static page.** `benchmarks/bench_frames.py` moves the first slider of each
+  chapter page through every frame in Chromium and times each move from the key to the new
+  frame loaded and decoded (frames are files fetched on demand); the target applies to the
+  median. The same page with its frames put back inline is measured too, for the ratio.
 * **Book.** `benchmarks/bench_book.py` (with `--book`) times a clean `make book` (build
   outputs and notebook cache removed; the npm downloads kept), `make book` again with
   nothing changed, and `pytest --nbval-lax --nbval-current-env book/`.
@@ -115,6 +119,12 @@ def _lighthouse() -> list[dict]:
     return bench_lighthouse.run()
 
 
+def _frames() -> list[dict]:
+    from . import bench_frames
+
+    return bench_frames.run()
+
+
 def _book() -> list[dict]:
     from . import bench_book
 
@@ -157,6 +167,8 @@ def main(argv=None) -> int:
                 new = _grading()
             elif group == "lighthouse":
                 new = _lighthouse()
+            elif group == "frames":
+                new = _frames()
             else:
                 new = _book()
             for fig in new:

@@ -15,7 +15,14 @@ from backproplab.network import MLP, Sequential
 from backproplab.training import train
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # benchmarks/ is not installed
-from benchmarks import bench_scalar, bench_training, bench_widgets, report, widget_probe  # noqa: E402
+from benchmarks import (  # noqa: E402
+    bench_frames,
+    bench_scalar,
+    bench_training,
+    bench_widgets,
+    report,
+    widget_probe,
+)
 from benchmarks.timing import Comparison, interleaved  # noqa: E402
 
 
@@ -206,3 +213,19 @@ def test_probe_times_every_change_of_a_live_figure(monkeypatch):
     assert record["figure_class"] == "Line"
     assert len(record["default_ms"]) == len(record["other_ms"]) == 4
     assert record["median_default_ms"] > 0 and not record["failures"]
+
+
+def test_the_inline_copy_of_a_page_holds_each_frame_file_as_a_data_uri(tmp_path, monkeypatch):
+    import base64
+
+    monkeypatch.setattr(bench_frames, "HTML", tmp_path)
+    (tmp_path / "book").mkdir()
+    (tmp_path / "_frames").mkdir()
+    (tmp_path / "_frames" / "ab12.png").write_bytes(b"\x89PNG frame")
+    (tmp_path / "book" / "ch.html").write_text(
+        '<img loading="lazy" src="../_frames/ab12.png" alt="a"> <img src="../_images/x.png">')
+    copy = bench_frames.inline_copy("ch")
+    data = base64.b64encode(b"\x89PNG frame").decode()
+    assert copy.name == "ch.inline-frames.html"
+    assert copy.read_text() == (f'<img loading="lazy" src="data:image/png;base64,{data}" '
+                                'alt="a"> <img src="../_images/x.png">')

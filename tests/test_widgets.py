@@ -16,6 +16,7 @@ from backproplab.plots.widgets import (  # noqa: E402
     image_html,
     live_explorer,
     precomputed_explorer,
+    precomputed_player,
 )
 
 
@@ -79,6 +80,33 @@ def test_explorer_links_each_control_to_every_stack_at_its_depth():
     assert targets_a == {id(root)}
     assert targets_b == {id(child) for child in root.children}
     assert all(lk.source[1] == "index" and lk.target[1] == "selected_index" for lk in links)
+
+
+def test_explorer_and_player_open_on_the_start_values_with_every_stack_agreeing():
+    def shown(stack):
+        while isinstance(stack, widgets.Stack):
+            stack = stack.children[stack.selected_index]
+        return stack.value
+
+    box = precomputed_explorer(lambda a, b: _figure(a, b), {"a": [1, 2], "b": [3, 4, 5]},
+                               alt=lambda a, b: f"a={a} b={b}", start={"b": 4})
+    controls, root = box.children[-2].children, box.children[-1]
+    assert [c.index for c in controls] == [0, 1]
+    assert 'alt="a=1 b=4"' in shown(root)
+    assert all(child.selected_index == 1 for child in root.children)  # after a moves too
+
+    player = precomputed_player(lambda scale: [_figure(scale), _figure(-scale)],
+                                {"scale": [0.5, 1, 2]}, alt=lambda i, scale: f"{scale} {i}",
+                                frame_labels=[0, 1], start={"scale": 1})
+    assert player.children[0].children[0].index == 1
+    assert 'alt="1 0"' in shown(player.children[-1])
+
+
+def test_a_start_value_that_is_not_offered_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"start\['a'\] must be one of \[1, 2\]; got 3"):
+        precomputed_explorer(lambda a: _figure(a), {"a": [1, 2]}, alt=str, start={"a": 3})
+    with pytest.raises(ValueError, match="start names controls \\['c'\\] that do not exist"):
+        precomputed_explorer(lambda a: _figure(a), {"a": [1, 2]}, alt=str, start={"c": 1})
 
 
 @pytest.mark.parametrize("controls", [{}, {"a": []}, None])

@@ -129,9 +129,9 @@ def plot_decision_boundary(
     markers = ["o", "s", "^", "D", "v", "P", "X"]
     for c in np.unique(y):
         pts = X[y == c]
-        ax.scatter(pts[:, 0], pts[:, 1], s=25, color=COLORS[c % len(COLORS)],
-                   marker=markers[c % len(markers)], edgecolor="white", linewidth=0.5,
-                   label=f"class {c}")
+        ax.scatter(pts[:, 0], pts[:, 1], s=25 if len(X) > 50 else 70,
+                   color=COLORS[c % len(COLORS)], marker=markers[c % len(markers)],
+                   edgecolor="black", linewidth=0.8, label=f"class {c}")
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.legend(loc="best")

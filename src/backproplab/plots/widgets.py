@@ -56,7 +56,8 @@ def _frame(png: bytes, alt: str, dpi: int) -> widgets.HTML:
     return widgets.HTML(value=image_html(png, alt, density=dpi / PX_PER_INCH))
 
 
-def _control(name: str, values: Sequence, labels: Sequence[str] | None) -> widgets.Widget:
+def _control(name: str, values: Sequence, labels: Sequence[str] | None,
+             index: int = 0) -> widgets.Widget:
     """A control whose integer ``index`` selects a frame: a slider for numbers, else a dropdown."""
     labels = [str(v) for v in values] if labels is None else [str(s) for s in labels]
     options = list(zip(labels, range(len(values)), strict=True))
@@ -64,10 +65,10 @@ def _control(name: str, values: Sequence, labels: Sequence[str] | None) -> widge
     style = {"description_width": "initial"}
     if numeric and len(values) > 1:
         return widgets.SelectionSlider(
-            options=options, index=0, description=name, continuous_update=True, style=style,
+            options=options, index=index, description=name, continuous_update=True, style=style,
             layout=widgets.Layout(width="420px"),
         )
-    return widgets.Dropdown(options=options, index=0, description=name, style=style)
+    return widgets.Dropdown(options=options, index=index, description=name, style=style)
 
 
 def _control_row(controls: list[widgets.Widget]) -> widgets.HBox:
@@ -83,6 +84,25 @@ def _check_controls(controls: Mapping[str, Sequence]) -> None:
             raise ValueError(f"controls['{name}'] must list at least one value")
 
 
+def _start_indices(controls: Mapping[str, Sequence], start: Mapping | None) -> list[int]:
+    """Index of the value each control shows first: ``start[name]``, else its first value."""
+    start = dict(start or {})
+    unknown = sorted(set(start) - set(controls))
+    if unknown:
+        raise ValueError(f"start names controls {unknown} that do not exist; "
+                         f"the controls are {list(controls)}")
+    indices = []
+    for name, values in controls.items():
+        if name not in start:
+            indices.append(0)
+        elif start[name] in list(values):
+            indices.append(list(values).index(start[name]))
+        else:
+            raise ValueError(f"start['{name}'] must be one of {list(values)}; "
+                             f"got {start[name]!r}")
+    return indices
+
+
 def precomputed_explorer(
     render: Callable[..., object],
     controls: Mapping[str, Sequence],
@@ -90,6 +110,7 @@ def precomputed_explorer(
     labels: Mapping[str, Sequence[str]] | None = None,
     title: str | None = None,
     dpi: int = FRAME_DPI,
+    start: Mapping | None = None,
 ) -> widgets.VBox:
     """A figure with controls that responds without a kernel.
 
@@ -99,23 +120,26 @@ def precomputed_explorer(
     ``alt(**values)`` returns the alt text of that frame.
     ``controls`` maps a control name (its on-screen label) to the sequence of values it offers;
     the keyword passed to ``render`` is the name with spaces turned into underscores.
-    ``labels`` optionally gives display labels for a control's values.
+    ``labels`` optionally gives display labels for a control's values; ``start`` maps a
+    control name to the value it shows first (by default its first value).
     """
     _check_controls(controls)
     names = list(controls)
     keys = [name.replace(" ", "_") for name in names]
     labels = labels or {}
     value_lists = [list(controls[name]) for name in names]
+    first = _start_indices(controls, start)
 
     def build(depth: int, chosen: tuple) -> widgets.Widget:
         if depth == len(names):
             kwargs = dict(zip(keys, chosen, strict=True))
             return _frame(_png(render(**kwargs), dpi), alt(**kwargs), dpi)
         children = [build(depth + 1, chosen + (v,)) for v in value_lists[depth]]
-        return widgets.Stack(children=children, selected_index=0)
+        return widgets.Stack(children=children, selected_index=first[depth])
 
     root = build(0, ())
-    control_widgets = [_control(n, controls[n], labels.get(n)) for n in names]
+    control_widgets = [_control(n, controls[n], labels.get(n), first[k])
+                       for k, n in enumerate(names)]
     _link_levels(root, control_widgets)
     header = [widgets.HTML(f"<b>{html.escape(title)}</b>")] if title else []
     return widgets.VBox([*header, _control_row(control_widgets), root])
@@ -181,12 +205,13 @@ def precomputed_player(
     labels: Mapping[str, Sequence[str]] | None = None,
     interval_ms: int = 500,
     dpi: int = FRAME_DPI,
+    start: Mapping | None = None,
 ) -> widgets.VBox:
     """Choose a setting with the controls, then play through its frames; no kernel needed.
 
     ``render_frames(**values)`` returns the frames of one combination of control values, one
     per entry of ``frame_labels``: matplotlib Figures or PNG bytes. ``alt(index, **values)``
-    gives the alt text of frame ``index``. ``controls`` and ``labels`` work as in
+    gives the alt text of frame ``index``. ``controls``, ``labels`` and ``start`` work as in
     ``widgets.precomputed_explorer``. The widget nests one ``Stack`` per control around a
     ``Stack`` of frames; each control drives every stack at its depth and a Play button and a
     slider drive every frame stack, all through browser-side links.
@@ -196,6 +221,7 @@ def precomputed_player(
         raise ValueError("frame_labels must name at least one frame")
     names = list(controls)
     keys = [name.replace(" ", "_") for name in names]
+    first = _start_indices(controls, start)
 
     def frame_stack(kwargs: dict) -> widgets.Stack:
         pngs = [_png(frame, dpi) for frame in render_frames(**kwargs)]  # closes the figures
@@ -211,11 +237,12 @@ def precomputed_player(
         if depth == len(names):
             return frame_stack(dict(zip(keys, chosen, strict=True)))
         children = [build(depth + 1, chosen + (v,)) for v in controls[names[depth]]]
-        return widgets.Stack(children=children, selected_index=0)
+        return widgets.Stack(children=children, selected_index=first[depth])
 
     root = build(0, ())
     labels = labels or {}
-    control_widgets = [_control(n, controls[n], labels.get(n)) for n in names]
+    control_widgets = [_control(n, controls[n], labels.get(n), first[k])
+                       for k, n in enumerate(names)]
     play, slider = _play_controls(len(frame_labels), label, frame_labels, interval_ms)
     _link_levels(root, [*control_widgets, slider])
     return widgets.VBox([_control_row(control_widgets), widgets.HBox([play, slider]), root])
@@ -224,8 +251,6 @@ def precomputed_player(
 def _png(frame, dpi: int) -> bytes:
     """A frame as PNG bytes: bytes pass through, a Figure is rendered (and closed)."""
     return frame if isinstance(frame, bytes) else figure_to_png(frame, dpi)
-
-
 
 
 def live_explorer(figure: LiveFigure, **controls: widgets.Widget) -> widgets.VBox:

@@ -111,9 +111,11 @@ float-nbval-%: $(STAMP)
 	$(FLOAT) $* -- $(NBVAL) -q book
 
 # Needs what `make book` installs and builds first (the widget JavaScript, the student notebooks).
+# The copied configuration names the book's local Sphinx extensions by absolute path.
 float-book-%: $(STAMP) $(WIDGETS)/embed-amd.js
 	mkdir -p $(BUILD)/float-$*
-	sed 's/execute_notebooks: cache/execute_notebooks: force/' _config.yml > $(BUILD)/float-$*/_config.yml
+	sed -e 's/execute_notebooks: cache/execute_notebooks: force/' \
+		-e 's|: book/_ext$$|: $(CURDIR)/book/_ext|' _config.yml > $(BUILD)/float-$*/_config.yml
 	$(call jupyter_book,--config $(BUILD)/float-$*/_config.yml --path-output $(BUILD)/float-$*,$(FLOAT) $* --)
 
 $(AXE):

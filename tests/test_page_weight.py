@@ -100,8 +100,11 @@ def test_frames_no_page_uses_any_more_are_deleted(site):
     page_weight.move_all_frames(site)
     stale = site / "_frames" / ("0" * 20 + ".png")
     stale.write_bytes(PNG_A)
+    variant = site / "_frames" / page_weight.frame_name(PNG_A).replace(".png", ".dark.png")
+    variant.write_bytes(PNG_B)
     page_weight.move_all_frames(site)
     assert not stale.exists()
+    assert variant.exists(), "a variant of a frame in use is kept"
 
 
 def test_a_page_without_widgets_is_left_alone(tmp_path):

@@ -98,7 +98,8 @@ def move_frames(page: str, page_dir: Path, frames_dir: Path) -> tuple[str, set[s
 
 
 def move_all_frames(outdir: Path) -> dict[str, int]:
-    """Move the frames of every page under ``outdir``; delete frame files no page uses.
+    """Move the frames of every page under ``outdir``; delete frame files no page uses
+    (a frame ``<name>.png`` keeps its variants ``<name>.<variant>.png``).
 
     Returns the number of frames each page references, by page path relative to ``outdir``.
     """
@@ -113,7 +114,7 @@ def move_all_frames(outdir: Path) -> dict[str, int]:
         if names:
             counts[page_path.relative_to(outdir).as_posix()] = len(names)
     for stale in frames_dir.glob("*.png") if frames_dir.exists() else []:
-        if stale.name not in used:
+        if stale.name.split(".")[0] + ".png" not in used:  # a frame, or a variant of it
             stale.unlink()
     return counts
 

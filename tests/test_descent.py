@@ -460,3 +460,60 @@ def test_batch_comparison_has_one_legend_below_its_panels():
     assert legend.get_title().get_text() == "2 seeds each"
     assert fig.get_figwidth() <= style.MAX_WIDTH
     assert style.smallest_text(fig)[0] >= style.MIN_TEXT_PX
+
+
+def test_parabola_steps_note_a_run_that_lands_exactly_and_label_the_minimum():
+    import matplotlib
+    matplotlib.use("Agg")
+
+    from backproplab.plots.descent import plot_parabola_steps
+
+    # curvature 4, theta* = 3, from 0: alpha = 0.25 lands on 3 at step 1 (factor 1 - 1 = 0);
+    # alpha = 0.1 has factor 0.6 and never lands
+    paths = {f"α = {lr} (αλ = {4 * lr:.2f})": 3 - 3 * (1 - 4 * lr) ** np.arange(6)
+             for lr in (0.1, 0.25)}
+    fig = plot_parabola_steps(paths, 3.0, zoom_steps=4)
+    left, right = fig.axes
+    notes = [t.get_text() for t in right.texts]
+    assert notes == ["α = 0.25: exactly on the\nminimum after step 1"]
+    assert right.texts[0].get_color() == left.get_lines()[1].get_color()
+    legend_labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend_labels[-1] == r"the minimum $\theta^*$ = 3"
+    fig = plot_parabola_steps({"α = 0.1": paths["α = 0.1 (αλ = 0.40)"]}, 3.0, zoom_steps=4)
+    assert len(fig.axes[1].texts) == 0  # nothing lands, nothing to note
+
+
+def test_rate_scan_draws_theory_over_the_measured_dots_and_names_the_line_at_one():
+    import matplotlib
+    matplotlib.use("Agg")
+
+    from backproplab.plots.descent import plot_rate_scan
+
+    lrs = np.linspace(0.01, 0.22, 12)
+    measured = np.maximum(np.abs(1 - lrs), np.abs(1 - 10 * lrs))
+    fig = plot_rate_scan(lrs, measured, (1.0, 10.0))
+    ax, = fig.axes
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    dots, theory = lines["measured"], lines["theory: the larger of the two (the V)"]
+    assert theory.get_zorder() > dots.get_zorder()
+    assert theory.get_linewidth() > max(line.get_linewidth() for line in ax.get_lines()
+                                        if line is not theory)
+    assert dots.get_markerfacecolor() == "none"
+    label, = [t for t in ax.texts if t.get_text() == "no progress"]
+    assert label.xy[1] == 1 and 0 < label.xy[0] < 2 / 11
+
+
+def test_shuffling_limits_follow_the_data_in_the_window_shown():
+    import matplotlib
+    matplotlib.use("Agg")
+
+    from backproplab.plots.descent import plot_shuffling
+
+    # 2 updates per epoch, 4 epochs; from epoch 2 on (update 4) the losses are 0.2 to 2 above
+    # the floor, before it 50 and 1e-6 above it: those are outside the window
+    losses = np.array([51.0, 1e-6 + 1, 2.0, 4.0, 1.2, 3.0, 1.5, 2.5, 1.4])
+    fig = plot_shuffling({"a": [_run(losses), _run(losses)]}, floor=1.0, last_epochs=2)
+    ax, = fig.axes
+    low, high = ax.get_ylim()
+    assert ax.get_xlim() == (2.0, 4.0)
+    assert 0.2 / 2 < low < 0.2 and 2 < high < 2 * 2

@@ -13,16 +13,20 @@ from PIL import Image  # noqa: E402
 
 from backproplab.plots import style  # noqa: E402
 from backproplab.plots.descent import (  # noqa: E402
+    EXPLORER_SADDLES,
     EXPLORER_STARTS,
     EXPLORER_SURFACES,
     LR_SCALES,
     DescentExplorer,
+    contour_levels,
     contour_view,
     describe_path,
     explorer_run,
     loss_gap_range,
 )
 from backproplab.plots.live import FRAME_DPI, LIVE_DPI  # noqa: E402
+from backproplab.studies.descent import surface_hessian  # noqa: E402
+from backproplab.studies.surfaces import get_surface  # noqa: E402
 
 START = (-0.9, 0.7)
 BOWL = {"surface": "bowl", "x0": START[0], "y0": START[1]}
@@ -41,9 +45,9 @@ def test_the_path_and_loss_curve_follow_descent_on_the_bowl():
     assert list(steps) == list(range(101))
     assert np.allclose(gap, np.maximum(0.5 * np.sum(expected**2, axis=1), 1e-16), rtol=1e-9)
     assert figure.surface_title.get_text() == "bowl: lr = 0.5 = 0.25 × 2/λmax"
-    distance = 0.5**100 * np.hypot(*START)  # 9.00e-31: three significant figures
+    # 0.5^100 |p_0| = 9.00e-31 from the minimum: on it, for a reader
     assert figure.status_line.get_text() == (
-        f"converged: {distance:.2e} from a minimum after 100 steps")
+        "converged: on the minimum (distance < 1e-12) after 100 steps")
 
 
 def test_a_diverging_run_says_why_it_stopped():
@@ -178,3 +182,73 @@ def test_an_unstable_minimum_is_not_converging_rather_than_not_there_yet():
     assert figure.status_line.get_text().startswith("not converging: unstable minimum")
     figure.update(surface="rosenbrock", lr_scale=0.5, x0=-1.2, y0=1.0)
     assert not figure.status_line.get_text().startswith("not converging")
+
+
+def test_a_run_near_but_not_on_the_minimum_says_how_near():
+    # bowl, lr = 0.05 * 2 = 0.1: p_k = 0.9^k p_0; 0.9^100 |p_0| = 3.0e-5 is not converged, and
+    # the saddle's two minima make it "a minimum"
+    figure = DescentExplorer()
+    figure.update(lr_scale=0.05, **BOWL)
+    distance = 0.9**100 * np.hypot(*START)
+    assert figure.status_line.get_text() == (
+        f"not there yet: {distance:.3g} from the minimum after 100 steps")
+    line = describe_path(explorer_run("saddle", 0, 0.25), "saddle", 0.25)
+    assert line.startswith("converged: on a minimum (distance < 1e-12)")
+
+
+def test_the_saddle_point_is_marked_and_labelled_only_on_the_saddle():
+    (x, y), = EXPLORER_SADDLES["saddle"]
+    surface = get_surface("saddle")
+    # a saddle: zero gradient, curvature of both signs (f_xx = 1, f_yy = 3 y^2 - 1 = -1)
+    assert np.allclose(surface.grad((x, y)), 0.0)
+    assert np.prod(np.linalg.eigvalsh(surface_hessian(surface, (x, y)))) < 0
+    figure = DescentExplorer(page=True)
+    figure.frame("saddle", 0, 0.25)
+    texts = [t for t in figure.surface_ax.texts if t.get_visible()]
+    saddle_label, = [t for t in texts if t.get_text() == "saddle"]
+    assert saddle_label.xy == (x, y)
+    crosses = [line for line in figure.surface_ax.lines
+               if line.get_visible() and line.get_marker() == "x"]
+    assert len(crosses) == 1 and np.allclose(crosses[0].get_xydata(), [[x, y]])
+    figure.frame("bowl", 0, 0.25)  # switching surface hides the saddle's still parts
+    assert not any(t.get_visible() and t.get_text() == "saddle" for t in figure.surface_ax.texts)
+    assert not any(line.get_visible() and line.get_marker() == "x"
+                   for line in figure.surface_ax.lines)
+
+
+def test_contours_are_lines_at_log_spaced_levels_reaching_the_valley_floor():
+    for surface in EXPLORER_SURFACES:
+        levels = contour_levels(surface)
+        ratios = levels[1:] / levels[:-1]
+        assert 8 <= len(levels) <= 14 and np.allclose(ratios, ratios[0]) and ratios[0] < 3
+    # Rosenbrock: the lowest line lies inside the curved valley, f - f* = (1 - x)^2 + 100 (y -
+    # x^2)^2, far below the walls: the points of the floor y = x^2 with |x| < 1 are all below
+    # 4, and the lowest level is below that, the highest the largest value, 2509, at (-2, -1)
+    levels = contour_levels("rosenbrock")
+    assert levels[0] < 1 and levels[-1] == pytest.approx(2509, rel=1e-9)
+    figure = DescentExplorer(page=True)
+    figure.frame("valley", 0, 0.5)
+    from matplotlib.contour import ContourSet
+    drawn = [c for c in figure.surface_ax.collections + figure.surface_ax.get_children()
+             if isinstance(c, ContourSet) and c.get_visible() and not c.filled]
+    assert drawn and np.allclose(drawn[0].levels, contour_levels("valley"))
+
+
+def test_a_key_below_the_panels_names_the_markers():
+    figure = DescentExplorer(page=True)
+    figure.frame("valley", 0, 0.5)
+    key, = figure.figure.legends
+    assert [t.get_text() for t in key.get_texts()] == ["start", "path", "end", "minimum"]
+    renderer = figure.figure.canvas.get_renderer()
+    box = key.get_window_extent(renderer)
+    for ax in (figure.surface_ax, figure.loss_ax):  # it covers neither panel
+        assert box.y1 <= ax.get_window_extent(renderer).y0
+    assert box.x0 >= 0 and box.x1 <= figure.figure.bbox.x1
+
+
+def test_the_loss_axis_is_labelled_in_powers_of_ten_like_the_chapter():
+    figure = DescentExplorer(page=True)
+    figure.frame("rosenbrock", 0, 0.25)
+    labels = [t.get_text() for t in figure.loss_ax.get_yticklabels() if t.get_text()]
+    assert labels and all(label.startswith(r"$\mathdefault{10^{") for label in labels)
+    assert figure.surface_title.get_text().startswith("Rosenbrock: ")

@@ -8,7 +8,8 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
+from matplotlib.lines import Line2D
+from matplotlib.ticker import LogFormatterSciNotation, LogLocator, MaxNLocator, NullLocator
 
 from .._validation import as_float_array, check_choice, check_positive
 from ..studies.descent import DescentRun, max_stable_lr
@@ -17,6 +18,9 @@ from .core import COLORS, PALETTE, get_axes, style_of
 from .live import LiveFigure
 
 EXPLORER_SURFACES = ("bowl", "valley", "saddle", "rosenbrock")
+# How titles and alt text name each surface (Rosenbrock's valley carries his name).
+SURFACE_NAMES = {"bowl": "bowl", "valley": "valley", "saddle": "saddle",
+                 "rosenbrock": "Rosenbrock"}
 # Three start points per surface: each surface's first default start, then two that show
 # something different (the other side of the valley, the saddle's ridge, ...).
 EXPLORER_STARTS = {
@@ -30,6 +34,10 @@ EXPLORER_STEPS = {"bowl": 100, "valley": 100, "saddle": 100, "rosenbrock": 2000}
 # from crawling (0.05) through the best step of the valley (0.96) to divergence (4).
 LR_SCALES = (0.05, 0.25, 0.5, 0.96, 1.2, 4.0)
 _TINY = 1e-16  # floor for f - f* on a log axis (a step can land exactly on the minimum)
+# The saddle points the explorer marks (where the gradient is zero and the curvature has
+# both signs), per surface.
+EXPLORER_SADDLES = {"saddle": ((0.0, 0.0),)}
+ON_THE_MINIMUM = 1e-12  # a run this close to a minimum is on it, for a reader
 
 
 def plot_parabola_steps(paths: Mapping[str, Sequence[float]], target: float,
@@ -37,10 +45,14 @@ def plot_parabola_steps(paths: Mapping[str, Sequence[float]], target: float,
     """Iterates theta_k of gradient descent on a 1-D parabola with minimum ``target``.
 
     ``paths`` maps a label to the sequence theta_0, theta_1, ...; the left panel shows the
-    first ``zoom_steps`` iterates, the right one |theta_k - target| for all of them on a log
-    axis (a step that lands exactly on the target leaves the axis).
+    first ``zoom_steps`` iterates and the minimum (a grey line, in the legend), the right one
+    |theta_k - target| for all of them on a log axis. A run that lands exactly on the target
+    leaves the log axis, so the right panel says so in a note, in the run's colour, naming it
+    by its label up to the first " (": "α = 0.25: exactly on the minimum after step 1" (on
+    two lines).
     """
     fig, (left, right) = plt.subplots(1, 2, figsize=(9.3, 3.9))
+    notes = []
     for i, (label, path) in enumerate(paths.items()):
         path = np.asarray(path, dtype=np.float64)
         steps = np.arange(len(path))
@@ -48,7 +60,13 @@ def plot_parabola_steps(paths: Mapping[str, Sequence[float]], target: float,
         left.plot(steps[: zoom_steps + 1], path[: zoom_steps + 1], label=label, **style)
         gap = np.abs(path - target)
         right.plot(steps, np.where(gap > 0, gap, np.nan), **style)
-    left.axhline(target, color="0.4", linewidth=1)
+        if np.any(gap == 0):
+            notes.append((f"{label.split(' (')[0]}: exactly on the\nminimum after step "
+                          f"{int(np.argmax(gap == 0))}", style["color"]))
+    for j, (text, color) in enumerate(notes):  # bottom left, below the falling lines
+        right.text(0.03, 0.03 + 0.18 * (len(notes) - 1 - j), text, color=color,
+                   transform=right.transAxes, ha="left", va="bottom", linespacing=1.1)
+    left.axhline(target, color="0.4", linewidth=1, label=rf"the minimum $\theta^*$ = {target:g}")
     left.set(xlabel="step $k$", ylabel=r"$\theta_k$", ylim=(target - 5, target + 5),
              title=f"the first {zoom_steps} steps")
     right.set_yscale("log")
@@ -60,13 +78,25 @@ def plot_parabola_steps(paths: Mapping[str, Sequence[float]], target: float,
 
 
 @functools.lru_cache(maxsize=8)
-def _contour_grid(name: str, resolution: int = 90):
+def _contour_grid(name: str, resolution: int = 160):
     """(xs, ys, f - f* on the grid, f*) for a surface, computed once per surface."""
     surface = get_surface(name)
     x0, x1, y0, y1 = surface.extent
     xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
     f_min = min(surface.f(m) for m in surface.minima)
     return xs, ys, surface.value_grid(xs, ys) - f_min, f_min
+
+
+def contour_levels(name: str) -> np.ndarray:
+    """The levels of f - f* at which the explorer draws contour lines for surface ``name``:
+    log-spaced, each about twice the last (at most 14), from the value below which 1% of the
+    surface's extent lies to the largest value on it, so that the low, narrow regions a path
+    runs through (the valley floor, the basins of the minima) get lines as well as the
+    steep walls."""
+    gap = _contour_grid(name)[2]
+    low, high = np.quantile(gap, 0.01), gap.max()
+    count = int(np.clip(np.ceil(np.log2(high / low)), 7, 13)) + 1
+    return np.geomspace(low, high, count)
 
 
 def explorer_lr(name: str, lr_scale: float) -> float:
@@ -111,10 +141,14 @@ def describe_path(path: OptimizerPath, name: str, lr_scale: float | None = None)
     surface = get_surface(name)
     points = path.points
     distance = min(np.linalg.norm(points[-1] - m) for m in surface.minima)
+    which = "the" if len(surface.minima) == 1 else "a"
     if distance == 0:
-        return f"converged: exactly on the minimum after {steps} steps"
+        return f"converged: exactly on {which} minimum after {steps} steps"
+    if distance < ON_THE_MINIMUM:
+        return (f"converged: on {which} minimum (distance < {ON_THE_MINIMUM:.0e}) "
+                f"after {steps} steps")
     if distance < 1e-6:
-        return f"converged: {_sig3(distance)} from a minimum after {steps} steps"
+        return f"converged: within {_sig3(distance)} of {which} minimum after {steps} steps"
     if len(points) > 3:
         hop = np.linalg.norm(points[-1] - points[-2])
         if np.linalg.norm(points[-1] - points[-3]) < 1e-3 * hop:
@@ -124,11 +158,11 @@ def describe_path(path: OptimizerPath, name: str, lr_scale: float | None = None)
     return f"not there yet: {_sig3(distance)} from the minimum after {steps} steps"
 
 
-def _plain_log_axis(axis):
-    """Every fifth decade labelled 1e-10, 1e-05, 1e+00, ... in plain text (mathtext labels
-    are slow to draw)."""
+def _decade_log_axis(axis):
+    """Every fifth decade labelled 10^-10, 10^-5, 10^0, ..., as on the chapter's other log
+    axes (the labels are drawn once per surface, with the background)."""
     axis.set_major_locator(LogLocator(base=1e5))
-    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0e}"))
+    axis.set_major_formatter(LogFormatterSciNotation(base=10))
     axis.set_minor_locator(NullLocator())
 
 
@@ -159,21 +193,38 @@ class DescentExplorer(LiveFigure):
     point, "start" by default); ``frame(surface, start, learning_rate)`` draws the static
     explorer's setting (``start`` indexes ``EXPLORER_STARTS[surface]``, labelled "start 1",
     "start 2", ...). Both panels' axes are fixed per surface and start (see ``contour_view``
-    and ``loss_gap_range``), so only the path, the loss curve and the texts are redrawn.
+    and ``loss_gap_range``), so only the path, the loss curve and the texts are redrawn; the
+    contour lines (at ``contour_levels``), the saddle points of ``EXPLORER_SADDLES`` (an "x"
+    labelled "saddle") and a key to the markers below the panels are still parts.
     """
 
-    FIGSIZE = (9.5, 3.8)
+    FIGSIZE = (9.5, 4.1)
 
     def __init__(self, page: bool = False):
         super().__init__(figsize=self.FIGSIZE, page=page)
         self.surface_ax, self.loss_ax = self.figure.subplots(1, 2, width_ratios=[1, 1.3])
-        self.figure.subplots_adjust(left=0.075, right=0.965, bottom=0.15, top=0.83,
+        self.figure.subplots_adjust(left=0.075, right=0.965, bottom=0.22, top=0.84,
                                     wspace=0.3)
         self._stills: dict[str, list] = {}  # surface -> its contours, drawn once
         self._build_surface_panel(self.surface_ax)
         self._build_loss_panel(self.loss_ax)
-        self.status_line = self.moving(self.figure.text(0.5, 0.95, " ", ha="center",
+        self._build_key()
+        self.status_line = self.moving(self.figure.text(0.5, 0.955, " ", ha="center",
                                                         va="center", fontsize=12))
+
+    def _build_key(self) -> None:
+        """A one-line key to the contour panel's markers, below both panels."""
+        red = PALETTE["vermillion"]
+        handles = [
+            Line2D([], [], marker="o", color=PALETTE["blue"], markersize=7, linestyle="none"),
+            Line2D([], [], color=red, linewidth=1.2, marker="o", markersize=2.5),
+            Line2D([], [], marker="s", markerfacecolor="none", markeredgecolor=red,
+                   markeredgewidth=1.6, markersize=9, linestyle="none"),
+            Line2D([], [], marker="*", color=PALETTE["black"], markersize=11, linestyle="none"),
+        ]
+        self.key = self.figure.legend(handles, ["start", "path", "end", "minimum"],
+                                      loc="lower center", ncols=4, bbox_to_anchor=(0.5, 0.0),
+                                      handletextpad=0.4, columnspacing=1.6)
 
     def _build_surface_panel(self, ax) -> None:
         red = PALETTE["vermillion"]
@@ -203,19 +254,31 @@ class DescentExplorer(LiveFigure):
         self.loss_curve = self.moving(ax.plot([], [], color=PALETTE["vermillion"],
                                               linewidth=1.2)[0])
         ax.set_yscale("log")
-        _plain_log_axis(ax.yaxis)
+        _decade_log_axis(ax.yaxis)
         ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))
         ax.set(xlabel="step", ylabel="f(θ) − f*  (log)")
 
     def _draw_stills(self, name: str) -> list:
-        """The contours of surface ``name`` (flat grey bands, light = low: they compress far
-        better as PNG than antialiased lines)."""
+        """The still parts of surface ``name``: thin grey contour lines at
+        ``contour_levels(name)`` over light flat bands (darker = higher), and its saddle
+        points, each an "x" labelled "saddle"."""
         xs, ys, gap, _ = _contour_grid(name)
-        positive = gap[gap > 0]
-        levels = np.geomspace(max(positive.min(), 1e-3 * positive.max()), positive.max(), 10)
+        levels = contour_levels(name)
         ax = self.surface_ax
-        return [ax.contourf(xs, ys, gap, levels=np.r_[0.0, levels], cmap="Greys", alpha=0.6,
-                            antialiased=False)]
+        greys = [str(round(0.99 - 0.17 * i / len(levels), 3)) for i in range(len(levels))]
+        stills = [ax.contourf(xs, ys, gap, levels=np.r_[min(0.0, gap.min()), levels],
+                              colors=greys, antialiased=False, zorder=0),
+                  ax.contour(xs, ys, gap, levels=levels, colors="0.45", linewidths=0.6,
+                             zorder=1)]
+        for x, y in EXPLORER_SADDLES.get(name, ()):
+            stills += ax.plot([x], [y], marker="x", color=PALETTE["black"], markersize=9,
+                              markeredgewidth=1.8, linestyle="none", zorder=2)
+            stills.append(ax.annotate(
+                "saddle", (x, y), xytext=(6, -5), textcoords="offset points", ha="left",
+                va="top", zorder=2,
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none",
+                      "alpha": 0.8}))
+        return stills
 
     def _show_surface(self, name: str, view: tuple[float, float, float, float]) -> None:
         """Show the still parts of surface ``name`` with the contour panel's limits ``view``."""
@@ -290,7 +353,8 @@ class DescentExplorer(LiveFigure):
         self.end_square.set_data(points[-1:, 0], points[-1:, 1])
         self._place_start_label(start_label, points, get_surface(surface).minima)
         lr = explorer_lr(surface, lr_scale)
-        self.surface_title.set_text(f"{surface}: lr = {lr:.3g} = {lr_scale:g} × 2/λmax")
+        self.surface_title.set_text(
+            f"{SURFACE_NAMES[surface]}: lr = {lr:.3g} = {lr_scale:g} × 2/λmax")
         gap = np.maximum(path.losses - _contour_grid(surface)[3], _TINY)
         self.loss_curve.set_data(np.arange(len(gap)), gap)
         self.status_line.set_text(describe_path(path, surface, lr_scale))
@@ -319,12 +383,16 @@ def plot_rate_scan(lrs, measured, eigenvalues):
             label=r"$|1 - \alpha\lambda_{min}|$ (shallow direction)")
     ax.plot(grid, np.abs(1 - grid * lmax), color=COLORS[1], linestyle="-.", linewidth=1,
             label=r"$|1 - \alpha\lambda_{max}|$ (steep direction)")
-    ax.plot(grid, np.maximum(np.abs(1 - grid * lmin), np.abs(1 - grid * lmax)), color="0.3",
-            linewidth=2, alpha=0.5, label="theory: the larger of the two")
-    ax.plot(lrs, measured, "o", color=COLORS[3], markersize=4, label="measured")
+    # the measured dots small and hollow, under the theory curve (the V), which they follow
+    ax.plot(lrs, measured, "o", color=COLORS[3], markersize=5, markerfacecolor="none",
+            markeredgewidth=1, zorder=2, label="measured")
+    ax.plot(grid, np.maximum(np.abs(1 - grid * lmin), np.abs(1 - grid * lmax)), color="0.25",
+            linewidth=2.5, alpha=0.6, zorder=3, label="theory: the larger of the two (the V)")
     ax.axvline(2 / (lmin + lmax), color=COLORS[2], linestyle=":", linewidth=1.5)
     ax.axvline(2 / lmax, color=COLORS[3], linestyle=":", linewidth=1.5)
     ax.axhline(1, color="0.5", linewidth=0.8)
+    ax.annotate("no progress", (1 / (lmin + lmax), 1), xytext=(0, 2),
+                textcoords="offset points", ha="center", va="bottom", color="0.35")
     ax.annotate(r"$\alpha^* = 2/(\lambda_{min}+\lambda_{max})$", (2 / (lmin + lmax), 0.05),
                 xytext=(-6, 0), textcoords="offset points", ha="right")
     ax.annotate(r"$2/\lambda_{max}$", (2 / lmax, 0.05), xytext=(4, 0),
@@ -435,10 +503,22 @@ def plot_shuffling(runs: Mapping[str, DescentRun | Sequence[DescentRun]], floor:
                    last_epochs: int = 3):
     """Excess loss after every update, over the last ``last_epochs`` epochs of each run (for
     several seeds, their median and range)."""
-    fig, ax = get_axes(None, figsize=(8, 3.2))
+    fig, ax = get_axes(None, figsize=(8, 3.8))
     plot_excess_loss(runs, floor, ax=ax)
+    legend = ax.get_legend()  # above the panel: the data fill it from top to bottom
+    title = legend.get_title().get_text() or None
+    ax.legend(*ax.get_legend_handles_labels(), title=title, loc="lower center",
+              bbox_to_anchor=(0.5, 1.0), ncols=2)
     end = max(run.epochs[-1] for group in runs.values() for run in _as_seed_runs("", group))
     ax.set_xlim(end - last_epochs, end)
+    # the y range of what is drawn in that window, every seed included, with a margin
+    shown = []
+    for label, group in runs.items():
+        for run in _as_seed_runs(label, group):
+            epoch = np.arange(len(run.losses)) / run.updates_per_epoch
+            shown.append(run.losses[epoch >= end - last_epochs] - floor)
+    shown = np.maximum(np.concatenate(shown), _TINY)
+    ax.set_ylim(shown.min() / 1.5, shown.max() * 1.5)
     fig.tight_layout()
     return fig
 

@@ -28,8 +28,11 @@ from backproplab.plots.race import (  # noqa: E402
     RACE_SIZE,
     LiveRace,
     RaceFigure,
+    exit_point,
+    for_people,
     in_view,
     optimizer_style,
+    plot_bias_correction,
     plot_epoch_counting,
     plot_race_sweep,
     plot_training_race,
@@ -303,7 +306,9 @@ def test_spread_figures_draw_one_band_or_line_per_seed():
     assert left.lines[2].get_color() == left.lines[1].get_color()
     assert np.allclose(left.lines[2].get_ydata(), np.median(sgd_losses, axis=0))
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert labels[2] == "Adam, lr 0.1 (2.00 s)"  # the median of 1, 2 and 4 seconds
+    # the median of 1, 2 and 4 seconds; the run reuses SGD's histories, so it is on SGD's line
+    assert labels[2] == "Adam, lr 0.1 (2.00 s), on SGD's line"
+    assert ", on " not in labels[0] + labels[1]
     assert fig.legends[0].get_texts()[0].get_fontsize() >= 10
     for key in (("adam", -1.0), ("nope", 0.1), "nope", ("adam",)):
         with pytest.raises(ValueError, match="histories"):
@@ -315,11 +320,68 @@ def test_spread_figures_draw_one_band_or_line_per_seed():
     plt.close("all")
 
 
+def _histories(losses, accuracies):
+    class History:  # the two fields the figure reads
+        def __init__(self, loss, val_accuracy):
+            self.loss, self.val_accuracy = list(loss), list(val_accuracy)
+
+    return [History(loss, acc) for loss, acc in zip(losses, accuracies, strict=True)]
+
+
+def test_training_race_shows_both_of_two_coinciding_runs():
+    plt.close("all")
+    base = np.array([[2.0, 1.0, 0.5, 0.25], [2.2, 1.1, 0.6, 0.3]])
+    accuracy = np.array([[0.5, 0.6, 0.7, 0.8]] * 2)
+    histories = {"sgd": _histories(base * 3, accuracy), "adam": _histories(base, accuracy),
+                 "adamw": _histories(base * 1.004, accuracy)}  # 0.4 % above Adam's: one line
+    seconds = {key: [1.0, 1.0] for key in histories}
+    fig = plot_training_race(histories, seconds)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["SGD (1.00 s)", "Adam (1.00 s)", "AdamW (1.00 s), on Adam's line"]
+    for ax in fig.axes[:2]:  # the pair's markers alternate, epoch by epoch; SGD marks every one
+        marks = [line.get_markevery() for line in ax.lines]
+        assert marks[0] in (None, 1) and marks[1] == (0, 2) and marks[2] == (1, 2)
+    # 2 % apart they are two lines
+    histories["adamw"] = _histories(base * 1.02, accuracy)
+    labels = [t.get_text() for t in plot_training_race(histories, seconds).legends[0].get_texts()]
+    assert labels[2] == "AdamW (1.00 s)"
+    plt.close("all")
+
+
+def test_bias_correction_figure_draws_corrected_alike_in_both_panels():
+    plt.close("all")
+    k = np.arange(1, 21)
+    fig = plot_bias_correction(1 - 0.9**k, np.ones(20),
+                               {"with correction": np.ones(20), "without correction": 2 * k})
+    left, right = fig.axes
+    assert "hat m" in left.lines[0].get_label() and right.lines[0].get_label() == "with correction"
+    for prop in ("color", "linestyle"):
+        assert plt.getp(left.lines[0], prop) == plt.getp(right.lines[0], prop)
+        assert plt.getp(left.lines[1], prop) == plt.getp(right.lines[1], prop)
+    plt.close("all")
+
+
+def test_epoch_counting_labels_a_tick_at_or_just_below_the_smallest_step():
+    plt.close("all")
+    ratio = np.array([1.0, 2.05, 1.2, 0.6, 0.27])  # ends at 0.27: 0.25 is the tick to read it by
+    fig = plot_epoch_counting({"a": ratio, "b": np.ones(5)}, {"a": np.ones(5), "b": np.ones(5)},
+                              updates_per_epoch=2)
+    left = fig.axes[0]
+    fig.canvas.draw()
+    low, high = left.get_ylim()
+    shown = {t.get_text(): t.get_position()[1] for t in left.get_yticklabels()
+             if low <= t.get_position()[1] <= high and t.get_text()}
+    assert set(shown) == {"0.25", "0.5", "1", "2"}
+    assert low < 0.25 and high > 2.05
+    plt.close("all")
+
+
 def test_race_sweep_figure_has_a_dot_per_setting_and_marks_missing_runs():
     plt.close("all")
     sweep = _sweep_of([[10, 20, 30], [25, 20, np.nan], [5, 5, 7]])
     fig = plot_race_sweep(sweep, sweep)
     left = fig.axes[0]
+    assert left.get_ylabel() == "steps until loss stays < 1e-6"  # as the chapter writes it
     labels = [t.get_text() for t in left.get_xticklabels()]
     assert labels == ["SGD", "momentum", "Adam"]
     dots = [line for line in left.lines if line.get_marker() == "o"]
@@ -459,6 +521,42 @@ def test_race_figure_draws_the_paths_and_losses_worked_out_by_hand():
                for ax in figure.loss_axes)
 
 
+def test_race_figure_keeps_its_text_on_the_canvas_and_explains_the_floor():
+    paths, lrs = _small_race()
+    figure = RaceFigure({"bowl": (_bowl(), START)}, list(paths), steps=40, page=True)
+    figure.png(course="bowl", paths=paths, lrs=lrs, step=40, title="a bowl")
+    renderer = figure.figure.canvas.get_renderer()
+    canvas = figure.figure.bbox
+    texts = [t for t in figure.figure.findobj(matplotlib.text.Text)
+             if t.get_visible() and t.get_text().strip()]
+    assert figure.loss_axes[0].yaxis.label in texts and figure.path_axes[0].yaxis.label in texts
+    for text in texts:  # the y labels "loss" and "y" too, left of the widest tick labels
+        box = text.get_window_extent(renderer)
+        assert (box.x0 >= canvas.x0 - 0.5 and box.x1 <= canvas.x1 + 0.5
+                and box.y0 >= canvas.y0 - 0.5 and box.y1 <= canvas.y1 + 0.5), text.get_text()
+    notes = [t.get_text() for t in texts if "bottom edge" in t.get_text()]
+    assert len(notes) == 1 and "below 1e-14" in notes[0]
+    # the floor note and the step labels below the loss panels do not overlap
+    note = figure.floor_note.get_window_extent(renderer)
+    for loss_ax in figure.loss_axes:
+        assert not note.overlaps(loss_ax.xaxis.label.get_window_extent(renderer))
+
+
+def test_race_alt_writes_numbers_for_people():
+    paths = {"sgd": _path([24.24, 1.0]), "momentum": _path([0.6667, 1.0]),
+             "adam": _path([1.875e-24, 1.0]), "nadam": _path([2.4e5, 1.0])}
+    alt = race_alt("bowl", 0.5, 0, paths)
+    assert "SGD 24.2, momentum 0.667, Adam 1.88e-24, Nadam 2.4e5." in alt
+    assert "times 0.5" in alt and "e+" not in alt and "e-0" not in alt
+
+
+def test_for_people_rounds_to_3_significant_figures():
+    cases = {24.24: "24.2", 0.6667: "0.667", 1234.5: "1230", 0.001: "0.001", 1.0: "1",
+             9.99e-4: "9.99e-4", 1.875e-24: "1.88e-24", 12345.0: "1.23e4", 1e-14: "1e-14",
+             -3.14159: "-3.14", 0.0: "0"}
+    assert {value: for_people(value) for value in cases} == cases
+
+
 def test_race_figure_marks_the_target_loss_with_a_dotted_line():
     paths, _ = _small_race()
     for target, text in ((1e-6, "target 1e-6"), (1e-3, "target 1e-3")):
@@ -486,17 +584,42 @@ def test_race_figure_stops_a_diverging_path_where_it_leaves_the_view():
     assert np.allclose(np.column_stack(figure.lines[0].get_data()), expected)
     assert np.allclose(np.column_stack(figure.heads[0].get_data()), expected[-1:])
     assert len(figure.crosses[0].get_xdata()) == 0 and figure.rates[0].get_text() == "lr 2.5"
-    for step in (out, gone, 60):  # from the step it leaves: no further, crossed out
+    # every point lies on the line through the origin and p_0, so it leaves |x| <= 1 at the
+    # edge point (1, 0.5); from the step it leaves on, the path ends there, crossed out
+    edge = np.array([[1.0, 0.5]])
+    for step in (out, gone, 60):
         figure.update(course="bowl", paths=paths, lrs=lrs, step=step, title="")
-        assert np.allclose(np.column_stack(figure.lines[0].get_data()), expected)
+        assert np.allclose(np.column_stack(figure.lines[0].get_data()),
+                           np.vstack([expected, edge]))
         assert len(figure.heads[0].get_xdata()) == 0
-        assert np.allclose(np.column_stack(figure.crosses[0].get_data()), expected[-1:])
+        assert np.allclose(np.column_stack(figure.crosses[0].get_data()), edge)
         assert figure.rates[0].get_text() == "lr 2.5, diverged"
         assert figure.rates[1].get_text() == "lr 0.3"
     # the loss curve goes on until the run stops (it leaves the top of the loss axis)
     assert len(figure.curves[0].get_xdata()) == gone
     alt = race_alt("bowl", 2, 60, paths)
     assert "SGD diverged" in alt and "times 2" in alt and "momentum " in alt
+
+
+def test_a_run_that_leaves_the_view_at_once_is_drawn_to_the_edge():
+    # SGD at lr 3.5 on the round bowl: p_1 = -2.5 p_0 = (-2, 1.5), outside at once. The segment
+    # p_0 + t (p_1 - p_0) = (0.8 - 2.8 t, -0.6 + 2.1 t) meets x = -1 at t = 9/14, y = 0.75.
+    paths = race(_bowl(), {"sgd": 3.5}, start=START, steps=40)
+    assert paths["sgd"].diverged and in_view(paths["sgd"].points, _bowl().extent) == 1
+    figure = RaceFigure({"bowl": (_bowl(), START)}, ["sgd"], steps=40)
+    figure.update(course="bowl", paths=paths, lrs={"sgd": 3.5}, step=40, title="")
+    assert np.allclose(np.column_stack(figure.lines[0].get_data()), [START, (-1.0, 0.75)])
+    assert np.allclose(np.column_stack(figure.crosses[0].get_data()), [(-1.0, 0.75)])
+    assert not figure.crosses[0].get_clip_on()  # the x on the edge is drawn whole
+
+
+def test_exit_point_lies_on_the_first_edge_the_segment_crosses():
+    box = (-1.0, 1.0, -2.0, 2.0)
+    assert np.allclose(exit_point((0, 0), (3, 0), box), (1, 0))
+    assert np.allclose(exit_point((0, 0), (-1, 4), box), (-0.5, 2))  # the top before the side
+    assert np.allclose(exit_point((0.5, 1.5), (1.5, 2.5), box), (1, 2))  # through the corner
+    assert exit_point((0, 0), (np.inf, 0), box) is None
+    assert exit_point((0, 0), (np.nan, 0), box) is None
 
 
 def test_race_figure_draws_a_converging_path_that_leaves_the_view_whole():

@@ -43,8 +43,9 @@ DISPLAY_FLOOR = 1e-14  # smaller losses are drawn at this level, the bottom of t
 LOSS_HEADROOM = 1e4  # the loss axis ends this many times above the loss at the start
 MAX_KEPT_RACES = 64  # races a LiveRace keeps, one per (surface, scale) setting
 RACE_TARGET = 1e-6  # the loss a race's runs must stay below (``race.steps_to_stay``)
-RACE_SIZE = (9.5, 6.6)  # inches: three columns of panels that fit the page's text column
-LEFT_MARGIN = 0.52  # inches left of the first column's panels, for its y labels
+RACE_SIZE = (9.5, 6.85)  # inches: three columns of panels that fit the page's text column
+LEFT_MARGIN = 0.8  # inches left of the first column's panels, for its y labels
+BOTTOM_MARGIN = 0.8  # inches below the loss panels: their x labels, then the floor's note
 
 
 def optimizer_style(name: str) -> dict:
@@ -82,9 +83,22 @@ def _contour_levels(values: np.ndarray, count: int = 14) -> np.ndarray:
     return np.geomspace(float(np.percentile(values, 1)), float(np.percentile(values, 95)), count)
 
 
-def _plain_log_ticks(value, _position) -> str:
-    """Tick labels like 1e-06 (plain text, much faster to draw than mathtext)."""
+def _plain_log_ticks(value, _position=None) -> str:
+    """Tick labels like 1e-6 (plain text, much faster to draw than mathtext)."""
     return f"{value:.0e}".replace("e+0", "e").replace("e-0", "e-").replace("1e0", "1")
+
+
+def for_people(value: float) -> str:
+    """``value`` to 3 significant figures, written for people: plain from 1e-3 up to 1e4
+    (24.2, 0.667, 1230), otherwise like 1.87e-24 or 2.4e5 (no plus sign, no leading zero)."""
+    value = float(value)
+    if value == 0 or not np.isfinite(value):
+        return f"{value:g}"
+    rounded = float(f"{value:.3g}")
+    if 1e-3 <= abs(rounded) < 1e4:
+        return f"{rounded:g}"
+    mantissa, exponent = f"{value:.2e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
 
 
 def in_view(points: np.ndarray, extent) -> int:
@@ -95,6 +109,21 @@ def in_view(points: np.ndarray, extent) -> int:
               & (points[:, 1] >= ymin) & (points[:, 1] <= ymax))
     outside = np.flatnonzero(~inside)
     return int(outside[0]) if outside.size else len(points)
+
+
+def exit_point(inside, outside, extent) -> np.ndarray | None:
+    """Where the segment from ``inside`` (2,), a point in ``extent`` (xmin, xmax, ymin, ymax),
+    to ``outside`` (2,), a point beyond it, crosses the edge of ``extent``; None if
+    ``outside`` is not finite."""
+    inside, outside = np.asarray(inside, dtype=float), np.asarray(outside, dtype=float)
+    if not np.isfinite(outside).all():
+        return None
+    fractions = [1.0]
+    for axis, (low, high) in enumerate((extent[:2], extent[2:])):
+        beyond = high if outside[axis] > high else low if outside[axis] < low else None
+        if beyond is not None:  # the segment crosses this edge: how far along it
+            fractions.append((beyond - inside[axis]) / (outside[axis] - inside[axis]))
+    return inside + min(fractions) * (outside - inside)
 
 
 class _Course(NamedTuple):
@@ -115,9 +144,10 @@ class RaceFigure(LiveFigure):
     ``{optimizer: OptimizerPath}`` (from ``race.race`` on that course, at the learning rates
     ``lrs`` ``{optimizer: lr}``) up to ``step``. The panels' axes are fixed per course: the
     loss axis runs from below DISPLAY_FLOOR to LOSS_HEADROOM times the loss at the start, so a
-    run that blows up leaves the top. A run that diverges is drawn up to its last point inside
-    the contour panel, marked there with an x, and its legend entry says it diverged. A dotted
-    line marks the race's ``target`` loss.
+    run that blows up leaves the top, and a loss below DISPLAY_FLOOR is drawn on the bottom
+    edge (a note under the panels says so). A run that diverges is drawn up to where it leaves
+    the contour panel, its last step cut at the panel's edge and marked there with an x, and
+    its legend entry says it diverged. A dotted line marks the race's ``target`` loss.
     """
 
     def __init__(self, courses: Mapping[str, tuple], optimizers: Sequence[str], steps: int,
@@ -142,7 +172,7 @@ class RaceFigure(LiveFigure):
             (head,) = ax.plot([], [], marker=marker, markersize=7, color=style["color"],
                               markeredgecolor="white", markeredgewidth=0.8, linestyle="")
             (cross,) = ax.plot([], [], marker="x", markersize=9, markeredgewidth=2.2,
-                               color=style["color"], linestyle="")
+                               color=style["color"], linestyle="", clip_on=False, zorder=4)
             (curve,) = loss_ax.plot([], [], linewidth=1.4, label=label_of(name), marker=marker,
                                     markersize=5, markevery=(7 * i % 50, 50), **style)
             self.lines.append(self.moving(line))
@@ -150,6 +180,10 @@ class RaceFigure(LiveFigure):
             self.crosses.append(self.moving(cross))
             self.curves.append(self.moving(curve))
         self.title = self.moving(self.figure.suptitle(" ", x=0.5, y=0.985, va="top"))
+        self.floor_note = self.figure.text(
+            1 - 0.1 / RACE_SIZE[0], 0.06 / RACE_SIZE[1], f"losses below "
+            f"{_plain_log_ticks(DISPLAY_FLOOR)} are drawn on the bottom edge of the loss panels",
+            ha="right", va="bottom", color="0.35")
         self.rates = [None] * len(self.optimizers)
         for j, group in enumerate(self.groups):
             self._build_legend(j, group)
@@ -160,7 +194,7 @@ class RaceFigure(LiveFigure):
         width, height = RACE_SIZE
         grid = self.figure.add_gridspec(
             2, len(self.groups), height_ratios=[2.72, 1.5], left=(LEFT_MARGIN + 0.1) / width,
-            right=1 - 0.1 / width, top=1 - 1.12 / height, bottom=0.52 / height,
+            right=1 - 0.1 / width, top=1 - 1.12 / height, bottom=BOTTOM_MARGIN / height,
             wspace=0.11, hspace=0.62 / 2.1)
         self.path_axes, self.loss_axes = [], []
         for j in range(len(self.groups)):
@@ -254,13 +288,18 @@ class RaceFigure(LiveFigure):
         extent = self.courses[course].extent
         for i, (name, path) in enumerate(paths.items()):
             k = min(step, len(path.points) - 1)
-            # a run that diverges is drawn up to its last point in view, and crossed out there
-            # once it has left (drawn on, it would zigzag across the panel and paint a band)
+            # a run that diverges is drawn up to where it leaves the view, its step out cut at
+            # the edge, and crossed out there once it has left (drawn on, it would zigzag
+            # across the panel and paint a band)
             shown = in_view(path.points, extent) if path.diverged else len(path.points)
             gone = path.diverged and step >= min(shown, path.stopped_at)
-            last = max(min(k + 1, shown), 1)
-            self.lines[i].set_data(path.points[:last, 0], path.points[:last, 1])
-            ends = path.points[last - 1 : last]
+            drawn = path.points[: max(min(k + 1, shown), 1)]
+            if gone and 0 < shown < len(path.points):
+                edge = exit_point(path.points[shown - 1], path.points[shown], extent)
+                if edge is not None:
+                    drawn = np.vstack([drawn, edge])
+            self.lines[i].set_data(drawn[:, 0], drawn[:, 1])
+            ends = drawn[-1:]
             self.heads[i].set_data(*(ends[:0] if gone else ends).T)
             self.crosses[i].set_data(*(ends if gone and shown > 0 else ends[:0]).T)
             self.curves[i].set_data(np.arange(k + 1),
@@ -330,7 +369,7 @@ def race_alt(surface_name: str, scale: float, step: int, paths) -> str:
     parts = []
     for name, loss in losses_at(paths, step).items():
         gone = paths[name].diverged and step >= paths[name].stopped_at
-        parts.append(f"{label_of(name)} {'diverged' if gone else f'{loss:.1e}'}")
+        parts.append(f"{label_of(name)} {'diverged' if gone else for_people(loss)}")
     return (
         f"Optimizer paths on {surface_name} contour plots, one per group of optimizers, and "
         f"their loss curves, learning rates times {scale:g}, after {step} steps. "
@@ -367,11 +406,13 @@ def _plain_log_axis(axis, minor: bool = True) -> None:
 
 def plot_bias_correction(first_moment, corrected_moment, step_sizes: Mapping[str, Sequence]):
     """Left: Adam's running average m_k of the gradient and its corrected form
-    m_k / (1 - b1^k) for updates k = 1, 2, ...; right: ``plot_step_sizes(step_sizes)``."""
+    m_k / (1 - b1^k) for updates k = 1, 2, ...; right: ``plot_step_sizes(step_sizes)``, with
+    the corrected sizes first, so that they share the corrected estimate's line style."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.3))
     t = np.arange(1, len(first_moment) + 1)
-    left.plot(t, first_moment, label="$m_k$, no correction", **style_of(3))
+    # the same cue for "corrected" in both panels: the step sizes come corrected first
     left.plot(t, corrected_moment, label=r"$\hat m_k = m_k / (1 - \beta_1^k)$", **style_of(0))
+    left.plot(t, first_moment, label="$m_k$, no correction", **style_of(1))
     left.set(xscale="log", xlabel="update $k$ (log scale)", ylabel="estimate of the mean gradient",
              title="first-moment estimate")
     _plain_log_axis(left.xaxis, minor=False)
@@ -442,21 +483,49 @@ def _some_log_ticks(value, _position) -> str:
     return f"{value:g}" if f"{value:.0e}"[0] in "25" else ""
 
 
+SAME_LINE_RTOL = 0.01  # median curves this close are one line on the training-race figure
+
+
+def _twins(medians: Mapping) -> dict:
+    """``{key: earlier key}`` for each entry of ``medians`` ``{key: (loss, accuracy)}`` whose
+    median curves lie on an earlier entry's (within SAME_LINE_RTOL): drawn, they coincide."""
+    twins, keys = {}, list(medians)
+    for j, key in enumerate(keys):
+        for other in keys[:j]:
+            if other not in twins and all(
+                    a.shape == b.shape and np.allclose(a, b, rtol=SAME_LINE_RTOL, atol=0)
+                    for a, b in zip(medians[key], medians[other], strict=True)):
+                twins[key] = other
+                break
+    return twins
+
+
 def plot_training_race(histories, seconds: Mapping):
     """Training loss (left, log scale) and validation accuracy (right) per epoch for each
     optimizer, ``{key: [History per seed]}``: the median over the seeds as a line, the range
     from the lowest to the highest seed as a band. A key is an optimizer's name, or
     (name, learning rate) to add a run at another rate. The legend, below the panels, carries
-    each entry's median wall-clock time, ``seconds`` ``{key: [seconds per seed]}``."""
+    each entry's median wall-clock time, ``seconds`` ``{key: [seconds per seed]}``. An entry
+    whose median curves lie on an earlier one's (within 1 %) says so in the legend, and the
+    two put their markers on alternate epochs, so that both can be found."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(9.4, 4.8))
+    medians = {key: tuple(np.median(_per_seed([getattr(h, field) for h in runs],
+                                              f"histories[{key!r}]"), axis=0)
+                          for field in ("loss", "val_accuracy"))
+               for key, runs in histories.items()}
+    twins = _twins(medians)
     for key, runs in histories.items():
         base, style = _run_style(key)
         n_seeds = len(runs)
+        markevery = (1, 2) if key in twins else (0, 2) if key in twins.values() else 1
         for ax, field in ((left, "loss"), (right, "val_accuracy")):
             curves = _per_seed([getattr(h, field) for h in runs], f"histories[{key!r}]")
             epochs = np.arange(1, curves.shape[1] + 1)
             label = f"{base} ({np.median(seconds[key]):.2f} s)" if ax is left else None
-            ax.plot(epochs, np.median(curves, axis=0), label=label, markersize=5, **style)
+            if label and key in twins:
+                label += f", on {_run_style(twins[key])[0]}'s line"
+            ax.plot(epochs, np.median(curves, axis=0), label=label, markersize=5,
+                    markevery=markevery, **style)
             ax.fill_between(epochs, curves.min(axis=0), curves.max(axis=0), color=style["color"],
                             alpha=0.18, linewidth=0)
     left.set(yscale="log", xlabel="epoch", ylabel="training loss (log scale)",
@@ -468,6 +537,19 @@ def plot_training_race(histories, seconds: Mapping):
                frameon=False, handlelength=2.4, columnspacing=1.5)
     fig.tight_layout(rect=(0, 0.22, 1, 1))
     return fig
+
+
+def _powers_of_two_axis(ax, values) -> None:
+    """Label ``ax``'s log y axis at the powers of two (..., 0.25, 0.5, 1, 2, ...) from just
+    below the smallest of ``values`` to just above the largest, so that every value can be
+    read against a labelled tick (factors of two suit step-size ratios)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values) & (values > 0)]
+    low, high = np.floor(np.log2(values.min())), np.ceil(np.log2(values.max()))
+    ticks = 2.0 ** np.arange(low, high + 1)
+    ax.set_yticks(ticks, [f"{tick:g}" for tick in ticks])
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_ylim(ticks[0] / 1.1, values.max() * 1.1)  # the ticks above the data stay hidden
 
 
 def plot_epoch_counting(multipliers: Mapping[str, Sequence], losses: Mapping[str, Sequence],
@@ -490,7 +572,7 @@ def plot_epoch_counting(multipliers: Mapping[str, Sequence], losses: Mapping[str
     seeds = len(_per_seed(next(iter(losses.values())), "losses"))
     left.set(yscale="log", xlabel="update", ylabel="step size / intended (log scale)",
              title="with a constant gradient")
-    _plain_log_axis(left.yaxis)
+    _powers_of_two_axis(left, np.concatenate([np.ravel(v) for v in multipliers.values()]))
     right.set(yscale="log", xlabel="update", ylabel="mini-batch loss (log scale)",
               title="training on digits" + (f", {seeds} seeds" if seeds > 1 else ""))
     _plain_log_axis(right.yaxis)
@@ -529,7 +611,7 @@ def plot_race_sweep(valley, rosenbrock, scale: float = 1.0):
         ax.set_xticks(range(len(sweep.optimizers)),
                       [label_of(n) for n in sweep.optimizers], rotation=35, ha="right")
         ax.grid(axis="x", visible=False)
-    left.set(ylabel=f"steps until loss stays < {valley.target:.0e}",
+    left.set(ylabel=f"steps until loss stays < {_plain_log_ticks(valley.target)}",
              title=f"{valley.surface}: {valley.n_settings} settings", ylim=(0, None))
     right.set(yscale="log", ylabel="loss after the last step (log scale)",
               title=f"{rosenbrock.surface}: {rosenbrock.n_settings} settings")

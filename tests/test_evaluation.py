@@ -11,6 +11,7 @@ from backproplab.layers import Activation, Dense
 from backproplab.network import MLP, Sequential
 from backproplab.plots import style, use_style
 from backproplab.plots.evaluation import (
+    describe_confusion_matrix,
     describe_seed_runs,
     plot_confusion_matrix,
     plot_digits,
@@ -170,6 +171,11 @@ def test_digit_figures_check_their_input():
     assert len(plot_digits(images, titles=list("abcde"), ncols=3).axes) == 6
     fig = plot_mistakes(images, [0, 1, 2, 3, 4], [0, 2, 2, 1, 4])
     assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["1 → 2", "3 → 1"]
+    assert fig.get_suptitle() == "true digit → predicted digit"  # the key to the titles
+    with_confidence = plot_mistakes(images, [0, 1, 2, 3, 4], [0, 2, 2, 1, 4],
+                                    confidence=[0.9, 0.48, 0.7, 0.6, 0.9])
+    assert [ax.get_title() for ax in with_confidence.axes if ax.get_title()][0] == "1 → 2\n(48%)"
+    assert "probability the network gave its wrong answer" in with_confidence.get_suptitle()
     with pytest.raises(ValueError, match="images must have shape"):
         plot_digits(np.ones((2, 10)))
     with pytest.raises(ValueError, match="no mistakes"):
@@ -226,9 +232,38 @@ def test_describe_seed_runs_writes_a_range_that_reads_the_same_once():
 
 def test_describe_seed_runs_counts_diverged_runs():
     blown = [History(diverged=True, steps=6), History(diverged=True, steps=3)]
-    assert describe_seed_runs(blown) == "all 2 seeds diverged, the last at update 7"
+    assert describe_seed_runs(blown) == "all 2 seeds diverged (loss not finite) at updates 4–7"
     mixed = [History(loss=[0.5], val_accuracy=[0.8]), blown[0]]
     assert describe_seed_runs(mixed).endswith("over 1 seed; 1 of 2 seeds diverged")
+
+
+def test_describe_seed_runs_at_the_restored_epoch_and_with_the_l2_penalty():
+    runs = [History(loss=[3.0, 2.5, 2.4], val_accuracy=[0.5, 0.86, 0.7], best_epoch=1),
+            History(loss=[3.2, 2.9, 2.6], val_accuracy=[0.5, 0.87, 0.8], best_epoch=1)]
+    assert describe_seed_runs(runs, restored_best=True, l2_penalty=True) == (
+        "validation accuracy 86% to 87% and training loss with the L2 penalty 2.5 to 2.9 at the "
+        "epoch early stopping restored (the lowest validation loss: epoch 2 for every seed), "
+        "over 2 seeds")
+    assert describe_seed_runs(runs).startswith("validation accuracy 70% to 80% and training "
+                                               "loss 2.4 to 2.6 after the last epoch")
+    with pytest.raises(ValueError, match="best_epoch"):
+        describe_seed_runs([History(loss=[1.0], val_accuracy=[0.5])], restored_best=True)
+
+
+# ----- describe_confusion_matrix: alt text of a confusion matrix -------------------------------
+def test_describe_confusion_matrix_by_hand():
+    matrix = np.array([[5, 0, 1], [0, 7, 0], [3, 0, 4]])  # 16 of 20 right; 2 read as 0 thrice
+    assert describe_confusion_matrix(matrix) == (
+        "accuracy 80.0% (16 of 20 on the diagonal); most frequent mistake: 2 read as 0 "
+        "(3 times); the 3 most predicted classes (0, 1, 2) take 100% of the images")
+    assert describe_confusion_matrix(matrix, top=1).endswith(
+        "the most predicted class (0) takes 40% of the images")
+    perfect = describe_confusion_matrix(np.diag([2, 3]))
+    assert perfect.startswith("accuracy 100.0% (5 of 5") and "mistake" not in perfect
+    with pytest.raises(ValueError, match="matrix"):
+        describe_confusion_matrix(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="matrix"):
+        describe_confusion_matrix(np.zeros((2, 2)))
 
 
 def test_describe_seed_runs_rejects_bad_input():

@@ -73,13 +73,29 @@ def test_losses_beyond_the_fixed_range_are_drawn_on_its_edges_and_said_to_be():
     assert curves.beyond_range.get_text() == ""
 
 
-def test_a_diverged_run_says_so_on_both_axes():
+def test_a_diverged_run_says_so_on_one_line_at_the_top_of_the_loss_panel():
     curves = LearningCurves()
     curves.update(history=DIVERGED, compare=RUN, epochs=20)
-    assert all("diverged at update 6" in text.get_text() for text in curves.diverged)
+    (note,) = curves.diverged
+    assert note.get_text() == "diverged at update 6 (loss not finite)"
+    assert note in curves.loss_ax.texts and note.get_position()[1] > 0.9  # near the top
     assert _ydata(curves.training[0]) == []
     curves.update(history=RUN)
-    assert all(text.get_text() == "" for text in curves.diverged)
+    assert note.get_text() == ""
+
+
+def test_the_notes_of_the_loss_panel_stack_without_overlapping():
+    """A diverged run whose loss also left the axis gets both notes, one under the other."""
+    curves = LearningCurves(page=True)
+    wild = History(loss=[2.0, 1e3], val_loss=[1e-4, 2.0], accuracy=[0.1, 0.1],
+                   val_accuracy=[0.1, 0.1], diverged=True, steps=5)
+    curves.png(history=wild, title="a run")
+    renderer = curves.figure.canvas.get_renderer()
+    first, second = (text.get_window_extent(renderer) for text in (curves.diverged[0],
+                                                                    curves.beyond_range))
+    assert curves.diverged[0].get_text() and curves.beyond_range.get_text()
+    assert second.y1 <= first.y0 + 1  # the second note starts below the first
+    assert first.y1 <= curves.loss_ax.get_window_extent(renderer).y1  # inside the panel
 
 
 def test_png_has_the_figure_size_in_pixels():
@@ -156,21 +172,49 @@ def test_seed_curves_draw_one_line_per_run_and_hide_the_rest():
     assert not any(line.get_visible() for lines in curves.seed_comparison[1:] for line in lines)
     assert curves.loss_ax.get_xlim() == (0.5, 4.5)  # the longest run shown
     labels = [text.get_text() for text in curves.legend.get_texts()]
-    assert labels == ["training (2 seeds, one line each)", "validation", "fixed: validation"]
+    assert labels == ["training (one line per seed)", "validation", "fixed: validation"]
     curves.update(runs=[RUN])  # fewer runs: the lines of the others disappear
     assert not any(line.get_visible() for lines in curves.seed_training[1:] for line in lines)
     assert not any(line.get_visible() for lines in curves.seed_comparison for line in lines)
 
 
-def test_seed_curves_count_the_diverged_seeds():
+def test_seed_curves_count_the_diverged_seeds_on_one_line_with_the_range_of_updates():
     curves = SeedCurves()
     late = History(loss=[2.0], val_loss=[2.0], accuracy=[0.1], val_accuracy=[0.1],
                    diverged=True, steps=12)
     curves.update(runs=[DIVERGED, RUN, late], epochs=20)
-    assert all("2 of 3 seeds diverged" in text.get_text() for text in curves.diverged)
-    assert all("first at update 6" in text.get_text() for text in curves.diverged)
+    (note,) = curves.diverged
+    assert note.get_text() == "2 of 3 seeds diverged at updates 6–13"
+    curves.update(runs=[DIVERGED, RUN], epochs=20)
+    assert note.get_text() == "1 of 2 seeds diverged at update 6"
     curves.update(runs=[RUN, OTHER])
-    assert all(text.get_text() == "" for text in curves.diverged)
+    assert note.get_text() == ""
+
+
+def test_seed_curves_mark_the_restored_epochs_and_the_l2_penalty_only_when_asked_for():
+    curves = SeedCurves()
+    curves.update(runs=[RUN, OTHER], restored_best=True, l2_penalty=True)
+    loss_marks, accuracy_marks = curves.restored
+    assert list(loss_marks.get_xdata()) == [3]  # RUN's best epoch 2 (from 0); OTHER has none
+    assert _ydata(loss_marks) == [0.9] and _ydata(accuracy_marks) == [0.7]
+    assert "restored epoch" in [text.get_text() for text in curves.legend.get_texts()]
+    assert "L2 penalty" in curves.loss_note.get_text()
+    curves.update(runs=[RUN, OTHER])
+    assert _ydata(loss_marks) == [] and curves.loss_note.get_text() == ""
+    assert "restored epoch" not in [text.get_text() for text in curves.legend.get_texts()]
+
+
+def test_seed_curves_draw_the_uniform_guess_at_ln_k_when_asked_for():
+    curves = SeedCurves()
+    curves.update(runs=[RUN], uniform_guess=10)
+    assert curves.uniform_guess.get_visible()
+    assert np.allclose(curves.uniform_guess.get_ydata(), np.log(10))
+    assert curves.uniform_guess_label.get_text() == "uniform guess (ln 10)"
+    curves.update(runs=[RUN])
+    assert not curves.uniform_guess.get_visible()
+    assert curves.uniform_guess_label.get_text() == ""
+    with pytest.raises(ValueError, match="uniform_guess"):
+        curves.update(runs=[RUN], uniform_guess=1)
 
 
 def test_seed_curves_png_changes_with_the_runs_and_repeats_itself():
@@ -203,7 +247,9 @@ def test_a_page_frame_reads_on_the_page_with_every_note_shown():
 def _check_busy_frames(busy):
     for curves, values in ((LearningCurves(page=True), {"history": busy, "compare": RUN,
                                                         "mark_best": True}),
-                           (SeedCurves(page=True), {"runs": [busy, RUN], "compare": [OTHER]})):
+                           (SeedCurves(page=True), {"runs": [busy, RUN], "compare": [OTHER],
+                                                    "restored_best": True, "l2_penalty": True,
+                                                    "uniform_guess": 10})):
         png = curves.png(title="a run", **values)
         assert curves.beyond_range.get_text() and curves.diverged[0].get_text()
         assert not style.problems(style.audit(curves.figure, curves.figure.dpi, png))

@@ -35,7 +35,7 @@ def plot_digits(images, titles: Sequence[str] | None = None, ncols: int = 10, si
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
     title_lines = max((str(t).count("\n") + 1 for t in titles), default=0) if titles else 0
-    row_height = size * (1.0 + 0.25 * title_lines)
+    row_height = size * (1.0 + 0.3 * title_lines)
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, row_height * nrows),
                              squeeze=False)
     for i, ax in enumerate(axes.flat):
@@ -63,7 +63,18 @@ def plot_mistakes(images, y_true, y_pred, confidence=None, max_images: int = 10,
         f"{y_true[i]} → {y_pred[i]}" + ("" if confidence is None else f"\n({confidence[i]:.0%})")
         for i in wrong
     ]
-    return plot_digits(np.asarray(images)[wrong], titles, ncols=ncols)
+    fig = plot_digits(np.asarray(images)[wrong], titles, ncols=ncols)
+    width, height = fig.get_size_inches()
+    fig.set_size_inches(width, height + KEY_HEIGHT)  # room for the key along the top
+    fig.suptitle(MISTAKES_KEY + ("" if confidence is None else MISTAKES_CONFIDENCE_KEY),
+                 fontsize=style.MIN_TEXT_PX)
+    fig.tight_layout(pad=0.3)
+    return fig
+
+
+MISTAKES_KEY = "true digit → predicted digit"
+MISTAKES_CONFIDENCE_KEY = " (the probability the network gave its wrong answer)"
+KEY_HEIGHT = 0.3  # inches
 
 
 def plot_confusion_matrix(matrix, ax=None, title: str | None = None, counts: bool = True,
@@ -100,6 +111,36 @@ def plot_confusion_matrix(matrix, ax=None, title: str | None = None, counts: boo
     return fig
 
 
+def describe_confusion_matrix(matrix, top: int = 3) -> str:
+    """What a confusion matrix (k, k) of counts shows, for alt text: its accuracy, its most
+    frequent mistake and how much of the data the ``top`` most predicted classes take, e.g.
+    "accuracy 94.4% (255 of 270 on the diagonal); most frequent mistake: 8 read as 1 (4 times);
+    the 3 most predicted classes (1, 8, 3) take 33% of the images".
+    """
+    matrix = np.asarray(matrix)
+    if (matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.sum() <= 0
+            or np.any(matrix < 0)):
+        raise ValueError(f"matrix must be a square (k, k) array of counts, not all zero; got "
+                         f"shape {matrix.shape}")
+    top = min(check_positive_int(top, "top"), len(matrix))
+    total, correct = int(matrix.sum()), int(np.trace(matrix))
+    text = f"accuracy {correct / total:.1%} ({correct} of {total} on the diagonal)"
+    mistakes = matrix * (1 - np.eye(len(matrix), dtype=matrix.dtype))
+    if mistakes.any():
+        true, predicted = np.unravel_index(np.argmax(mistakes), mistakes.shape)
+        times = int(mistakes[true, predicted])
+        text += (f"; most frequent mistake: {true} read as {predicted} ({times} "
+                 f"time{'s' * (times != 1)})")
+    predicted_counts = matrix.sum(axis=0)
+    most = np.argsort(-predicted_counts, kind="stable")[:top]
+    share = predicted_counts[most].sum() / total
+    classes = ", ".join(str(int(c)) for c in most)
+    text += (f"; the {top} most predicted classes ({classes}) take {share:.0%} of the images"
+             if top > 1 else f"; the most predicted class ({classes}) takes {share:.0%} of "
+             "the images")
+    return text
+
+
 def plot_validation_loss(history, ax=None, title: str | None = None):
     """The validation loss per epoch of ``history`` (a ``training.History``) on a linear axis,
     zoomed on its own range, with its lowest epoch marked: the detail of a learning curve that
@@ -125,6 +166,10 @@ _TRAINING = style_of(0)
 _VALIDATION = {"color": COLORS[1], "linestyle": "--"}
 _COMPARISON = {"color": "0.45", "linestyle": ":", "linewidth": 1.6}
 _BEST_EPOCH = {"color": "0.3", "linewidth": 1, "linestyle": "-."}
+_RESTORED = {"linestyle": "none", "marker": "o", "markersize": 6, "markerfacecolor": "white",
+             "markeredgecolor": "black", "markeredgewidth": 1.2}
+_UNIFORM_GUESS = {"color": PALETTE["black"], "linestyle": (0, (1, 2)), "linewidth": 1.2}
+_NOTE_LINE = 1.3  # the height of a line of a note, in font sizes
 
 
 def _on_loss_axis(losses) -> np.ndarray:
@@ -158,8 +203,8 @@ class LearningCurves(LiveFigure):
     see :meth:`update` for the options. The axes are the same for every run, so runs compare
     at a glance: the loss axis spans LOSS_RANGE (values beyond it are drawn on its edge, and
     a note says so) and the accuracy axis 0 to 1. Epochs are numbered from 1 (the value after
-    that many epochs). A diverged run is labelled with the update at which its loss stopped
-    being finite.
+    that many epochs). A diverged run is labelled, on one line at the top of the loss panel,
+    with the update at which its loss stopped being finite.
     """
 
     def __init__(self, page: bool = False):
@@ -179,13 +224,19 @@ class LearningCurves(LiveFigure):
         self.comparison = curves(_COMPARISON, zorder=3)
         self.best = [self.moving(ax.axvline(1, **_BEST_EPOCH)) for ax in axes]
         box = {"boxstyle": "round", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}
-        self.diverged = [self.moving(ax.text(0.5, 0.55, "", transform=ax.transAxes,
-                                             ha="center", va="center", bbox=box, zorder=4,
-                                             color=PALETTE["vermillion"]))
-                         for ax in axes]  # on a white box, over the curves it may cross
-        self.beyond_range = self.moving(self.loss_ax.text(
-            0.98, 0.97, "", transform=self.loss_ax.transAxes, ha="right", va="top",
-            bbox=box, zorder=4, color="0.3"))
+
+        def note(color):  # a note in the top right corner of the loss panel
+            return self.moving(self.loss_ax.text(0.98, 0.97, "", transform=self.loss_ax.transAxes,
+                                                 ha="right", va="top", zorder=4, color=color,
+                                                 bbox=box))
+
+        # Losses above 10 are rare (the end of a run that diverges), so the top of the loss
+        # panel is the empty place for the notes, one line each, stacked one under the other;
+        # the box keeps them readable over a diverging curve.
+        self.diverged = [note(PALETTE["vermillion"])]
+        self.beyond_range = note("0.3")
+        self.loss_note = note("0.3")
+        self._notes = [self.diverged[0], self.beyond_range, self.loss_note]
         self.title = self.moving(self.figure.suptitle("", fontsize=12))
         self.legend, self._layout_key = None, None
         self._layout(1, [("training", _TRAINING), ("validation", _VALIDATION)], titled=True)
@@ -209,9 +260,10 @@ class LearningCurves(LiveFigure):
         _set_curves(self.training, history, training=True)
         _set_curves(self.validation, history, training=False)
         self.beyond_range.set_text(_beyond_range_note(history.loss + history.val_loss))
-        message = f"diverged at update {history.steps + 1}\n(loss not finite)"
+        message = f"diverged at update {history.steps + 1} (loss not finite)"
         for text in self.diverged:
             text.set_text(message if history.diverged else "")
+        self.loss_note.set_text("")
         legend = [("training", _TRAINING), ("validation", _VALIDATION)]
         if compare is not None:
             _set_curves(self.comparison, compare, training=False)
@@ -227,23 +279,35 @@ class LearningCurves(LiveFigure):
         self.title.set_text(title)
         return self._layout(epochs, legend, titled=bool(title))
 
+    def _stack_notes(self) -> None:
+        """Put the notes that have a text one under the other from the top of the loss panel."""
+        height = self.loss_ax.get_position().height * self.figure.get_size_inches()[1] * 72
+        y = 0.97
+        for text in self._notes:
+            content = text.get_text()
+            text.set_y(y)
+            if content:
+                y -= _NOTE_LINE * text.get_fontsize() * (content.count("\n") + 1) / height
+
     def _layout(self, epochs: int, legend: list[tuple[str, dict]], titled: bool) -> Hashable:
         """Set the still parts: epoch axis, legend (label, style) entries and room for a title.
 
-        Returns their key; nothing is changed when it is the key of the parts shown now.
+        Returns their key; the still parts are left alone when it is the key of those shown now.
+        The notes at the top of the loss panel (moving) are stacked in any case.
         """
         key = (epochs, tuple(label for label, _ in legend), titled)
-        if key == self._layout_key:
-            return key
-        self._layout_key = key
-        for ax in (self.loss_ax, self.accuracy_ax):
-            ax.set_xlim(0.5, epochs + 0.5)
-        if self.legend is not None:
-            self.legend.remove()
-        self.legend = self.figure.legend([Line2D([], [], **style) for _, style in legend],
-                                         key[1], loc="lower center", ncol=4)
-        self.figure.subplots_adjust(left=0.08, right=0.98, bottom=0.25,
-                                    top=0.88 if titled else 0.96, wspace=0.25)
+        if key != self._layout_key:
+            self._layout_key = key
+            for ax in (self.loss_ax, self.accuracy_ax):
+                ax.set_xlim(0.5, epochs + 0.5)
+            if self.legend is not None:
+                self.legend.remove()
+            self.legend = self.figure.legend([Line2D([], [], **style) for _, style in legend],
+                                             key[1], loc="lower center", ncol=4,
+                                             columnspacing=1.5)
+            self.figure.subplots_adjust(left=0.08, right=0.98, bottom=0.25,
+                                        top=0.88 if titled else 0.96, wspace=0.25)
+        self._stack_notes()  # the notes move, so they are placed whether the key changed or not
         return key
 
 
@@ -341,14 +405,30 @@ def _as_runs(runs, name: str) -> list:
     return runs
 
 
-def _diverged_note(runs) -> str:
-    """"k of n seeds diverged (first at update u)" for runs stopped by a non-finite loss."""
+def _updates(runs) -> str:
+    """The updates (1-based, as in the training loop's message) at which the diverged runs
+    stopped: "update 6" or, when they differ, "updates 6–8"."""
     updates = [run.steps + 1 for run in runs if run.diverged]
-    if not updates:
+    low, high = min(updates), max(updates)
+    return f"update {low}" if low == high else f"updates {low}–{high}"
+
+
+def _diverged_note(runs) -> str:
+    """One line, "k of n seeds diverged at updates u–v", for runs stopped by a non-finite loss."""
+    count = sum(run.diverged for run in runs)
+    if not count:
         return ""
     seeds = "seed" if len(runs) == 1 else "seeds"
-    return (f"{len(updates)} of {len(runs)} {seeds} diverged\n"
-            f"(loss not finite, first at update {min(updates)})")
+    return f"{count} of {len(runs)} {seeds} diverged at {_updates(runs)}"
+
+
+def _restored_points(runs) -> tuple[list[int], list[float], list[float]]:
+    """(epochs from 1, clipped validation losses, validation accuracies) of each run's best
+    epoch, for the runs that have one."""
+    kept = [run for run in runs if run.best_epoch is not None and not run.diverged]
+    epochs = [run.best_epoch + 1 for run in kept]
+    return (epochs, list(_on_loss_axis([run.val_loss[run.best_epoch] for run in kept])),
+            [run.val_accuracy[run.best_epoch] for run in kept])
 
 
 class SeedCurves(LearningCurves):
@@ -358,7 +438,9 @@ class SeedCurves(LearningCurves):
     (dashed), loss on the log axis of LOSS_RANGE and accuracy from 0 to 1, as
     :class:`LearningCurves` does for one run. ``compare`` optionally adds the validation curves
     of another list of runs in grey, one dotted line per seed. A note says how many seeds
-    diverged. At most MAX_SEEDS runs per list.
+    diverged. At most MAX_SEEDS runs per list. Options of :meth:`update` mark the epoch that
+    early stopping restored, say that the training loss includes an L2 penalty, and draw the
+    loss of a uniform guess for reference.
     """
 
     def __init__(self, page: bool = False):
@@ -374,12 +456,26 @@ class SeedCurves(LearningCurves):
         self.seed_comparison = pool({k: v for k, v in _COMPARISON.items() if k != "linewidth"})
         for line in self.training + self.validation + self.comparison + self.best:
             line.set_visible(False)
+        self.restored = [self.moving(ax.plot([], [], clip_on=False, zorder=5, **_RESTORED)[0])
+                         for ax in axes]
+        self.uniform_guess = self.moving(self.loss_ax.axhline(1.0, zorder=4, **_UNIFORM_GUESS))
+        self.uniform_guess_label = self.moving(self.loss_ax.text(
+            0.98, 1.0, "", transform=self.loss_ax.get_yaxis_transform(), ha="right",
+            va="bottom", zorder=4, color=_UNIFORM_GUESS["color"]))
 
     def update(self, runs, title: str = "", compare=None, compare_label: str = "other runs",
-               epochs: int | None = None) -> Hashable:
+               epochs: int | None = None, restored_best: bool = False, l2_penalty: bool = False,
+               uniform_guess: int | None = None) -> Hashable:
         """Show every History of ``runs`` (and of ``compare``); return the background key.
 
         epochs : length of the epoch axis (defaults to the longest run shown).
+        restored_best : the runs were trained with early stopping, which put back the weights
+            of each run's best epoch (lowest validation loss): a circle marks that epoch on
+            each run's validation curves.
+        l2_penalty : the runs' training loss includes an L2 penalty (as ``train`` records it
+            with ``l2=...``), which a note in the loss panel says.
+        uniform_guess : a number of classes k; draws a dotted line at ln k, the loss of a
+            uniform guess over k classes.
         """
         runs = _as_runs(runs, "runs")
         others = [] if compare is None else _as_runs(compare, "compare")
@@ -400,41 +496,72 @@ class SeedCurves(LearningCurves):
             [value for run in runs for value in run.loss + run.val_loss]))
         for text in self.diverged:
             text.set_text(_diverged_note(runs))
-        n = len(runs)
-        legend = [(f"training ({n} seed{'s' * (n != 1)}, one line each)", _TRAINING),
+        self.loss_note.set_text("training loss includes the L2 penalty" if l2_penalty else "")
+        epochs_best, losses_best, accuracies_best = _restored_points(runs if restored_best
+                                                                     else [])
+        for line, values in zip(self.restored, (losses_best, accuracies_best), strict=True):
+            line.set_data(epochs_best, values)
+        self._draw_uniform_guess(uniform_guess)
+        legend = [("training (one line per seed)" if len(runs) > 1 else "training", _TRAINING),
                   ("validation", _VALIDATION)]
         if others:
             legend.append((f"{compare_label}: validation", _COMPARISON_SEEDS))
+        if restored_best:
+            legend.append(("restored epoch", _RESTORED))
         self.title.set_text(title)
         return self._layout(epochs, legend, titled=bool(title))
 
+    def _draw_uniform_guess(self, classes: int | None) -> None:
+        """The line at ln ``classes`` (hidden for None), labelled above its right end."""
+        shown = classes is not None
+        if shown:
+            classes = check_positive_int(classes, "uniform_guess")
+            if classes < 2:
+                raise ValueError(f"uniform_guess must be a number of classes, at least 2; got "
+                                 f"{classes}")
+            self.uniform_guess.set_ydata([math.log(classes)] * 2)
+            self.uniform_guess_label.set_y(math.log(classes))
+        self.uniform_guess.set_visible(shown)
+        self.uniform_guess_label.set_text(f"uniform guess (ln {classes})" if shown else "")
 
-def describe_seed_runs(runs) -> str:
+
+def describe_seed_runs(runs, restored_best: bool = False, l2_penalty: bool = False) -> str:
     """What a list of Histories (one per seed, as SeedCurves draws them) ends at, for alt text.
 
-    Either how many seeds diverged (and by which update, 1-based as in the training loop's
+    Either how many seeds diverged (and at which updates, 1-based as in the training loop's
     message), or the range over the seeds of the last validation accuracy and training loss,
     e.g. "validation accuracy 92% to 94% and training loss 0.097 to 0.11 after the last epoch,
     over 5 seeds". A range whose two ends read the same is written once ("10% for every seed").
+    restored_best and l2_penalty mean what they mean for :meth:`SeedCurves.update`: the values
+    are then those of the epoch early stopping restored, and the loss is said to include the
+    penalty.
     """
     runs = _as_runs(runs, "runs")
     n = len(runs)
     diverged = [run for run in runs if run.diverged]
     if len(diverged) == n:
-        return (f"all {n} seeds diverged, the last at update "
-                f"{max(run.steps + 1 for run in diverged)}")
+        return f"all {n} seeds diverged (loss not finite) at {_updates(diverged)}"
     finished = [run for run in runs if not run.diverged]
     if any(not run.val_accuracy or not run.loss for run in finished):
         raise ValueError("runs must have recorded loss and val_accuracy (train with "
                          "validation=...)")
+    if restored_best and any(run.best_epoch is None for run in finished):
+        raise ValueError("runs must have a best_epoch (train with early_stopping=...) to "
+                         "describe the restored epoch")
 
     def between(values, fmt):
         low, high = f"{min(values):{fmt}}", f"{max(values):{fmt}}"
         return f"{low} for every seed" if low == high else f"{low} to {high}"
 
-    text = (f"validation accuracy {between([r.val_accuracy[-1] for r in finished], '.0%')} and "
-            f"training loss {between([r.loss[-1] for r in finished], '.2g')} after the last "
-            f"epoch, over {len(finished)} seed{'s' * (len(finished) != 1)}")
+    kept = [run.best_epoch if restored_best else -1 for run in finished]
+    when = (f"at the epoch early stopping restored (the lowest validation loss: epoch "
+            f"{between([run.best_epoch + 1 for run in finished], 'd')})" if restored_best
+            else "after the last epoch")
+    loss = "training loss with the L2 penalty" if l2_penalty else "training loss"
+    pairs = list(zip(finished, kept, strict=True))
+    text = (f"validation accuracy {between([r.val_accuracy[k] for r, k in pairs], '.0%')} and "
+            f"{loss} {between([r.loss[k] for r, k in pairs], '.2g')} {when}, over "
+            f"{len(finished)} seed{'s' * (len(finished) != 1)}")
     if diverged:
         text += f"; {len(diverged)} of {n} seeds diverged"
     return text

@@ -99,10 +99,45 @@ def test_accuracy_shares_stack_to_one():
     left, right = fig.axes
     np.testing.assert_allclose(left.get_lines()[0].get_ydata(), accuracy[0])
     assert len(right.collections) == 4  # 100 %, 75 %, 50 % and the rest
+    hatches = [c.get_hatch() for c in right.collections]
+    assert hatches[2] and not hatches[1]  # 50 % and 75 % differ by more than colour
+    legend = {t.get_text(): h for t, h in zip(right.get_legend().get_texts(),
+                                               right.get_legend().legend_handles, strict=True)}
+    assert legend["50%"].get_hatch() == hatches[2]
     top = right.collections[-1].get_paths()[0].vertices[:, 1].max()
     assert top == pytest.approx(1.0)
     with pytest.raises(ValueError, match="accuracy must have shape"):
         gplots.plot_accuracy_shares(accuracy[0], {})
+
+
+def test_gradient_check_plots_each_precision_and_labels_the_recommended_band():
+    epsilons = 10.0 ** -np.arange(1, 7)
+    errors = {"float64": 10.0 ** -np.arange(2, 8), "float32": np.full(6, 1e-3)}
+    fig = gplots.plot_gradient_check(epsilons, errors)
+    (ax,) = fig.axes
+    lines = ax.get_lines()
+    for line, errs in zip(lines, errors.values(), strict=True):
+        np.testing.assert_allclose(line.get_xdata(), epsilons)
+        np.testing.assert_allclose(line.get_ydata(), errs)
+    assert lines[0].get_marker() != lines[1].get_marker()  # a second cue besides colour
+    assert ax.xaxis_inverted() and ax.get_xscale() == ax.get_yscale() == "log"
+    (band,) = [p for p in ax.patches if p.get_label() == "recommended step, float64"]
+    xs = sorted([band.get_x(), band.get_x() + band.get_width()])
+    assert xs == pytest.approx([1e-6, 1e-5])
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts == ["float64", "float32", "recommended step, float64"]
+    plain = gplots.plot_gradient_check(epsilons, errors, recommended=None)
+    assert not plain.axes[0].patches
+    with pytest.raises(ValueError, match="errors\\['float32'\\] must have shape"):
+        gplots.plot_gradient_check(epsilons, {"float32": [1.0]})
+    with pytest.raises(ValueError, match="epsilons must be"):
+        gplots.plot_gradient_check([1e-3, -1.0], {})
+
+
+def test_plateau_ratio_panel_is_titled_as_a_ratio():
+    run = record([[0.25, 0.2, 0.05], [0.25, 0.25, 0.02]], [-1, -1], np.ones((2, 3, 3)))
+    fig = gplots.plot_plateau_study({"a": run, "c": run}, detail="c", shown=2)
+    assert fig.axes[-1].get_title() == "first / output layer gradient, c"
 
 
 def test_seed_study_bars_are_shares():
@@ -156,6 +191,8 @@ def _check_figures():
         gplots.plot_decision_boundaries({f"panel {i}": lambda G: np.zeros(len(G))
                                          for i in range(3)}, X, y),
         gplots.plot_accuracy_shares(accuracy, {"first": accuracy[0]}, mark=1),
+        gplots.plot_gradient_check([1e-2, 1e-4, 1e-6, 1e-8],
+                                   {"float64": [1e-4, 1e-8, 1e-10, 1e-8]}),
     ]
     for fig in figures:
         size, text = style.smallest_text(fig)

@@ -137,11 +137,21 @@ def test_panels_write_weights_biases_and_changes(figure):
     assert "1.2" in before and "2.4" in after and "2.4" not in before
     assert "b 0.3" in before and "b 0.25" in after
     assert "0.1" in before  # the active hidden unit's activation, written on the unit
-    assert _format(_prediction(2.4, 0.25)) in after
+    assert _format(_prediction(2.4, 0.25), 4) in after  # units: 4 digits, like the boxes
     # the change panel: W2 moved by (1.2, 0), b2 by -0.05, nothing else
     assert "1.2" in change and "Δb -0.05" in change
     assert change.count("0") == 5  # the four first-layer weights and W2[1] did not move
     assert "Δb 0" in change
+
+
+def test_the_output_unit_and_its_box_write_the_same_prediction(figure):
+    figure.png(w21=2.4, b2=0.25)
+    for row, p in [(0, _prediction(1.2, 0.3)), (1, _prediction(2.4, 0.25))]:
+        written = [t.get_text() for t in figure.axes[row].texts
+                   if t.get_text() and abs(t.get_position()[1]) < 1e-9
+                   and t.get_position()[0] > 0 and t not in figure.boxes]
+        assert f"{p:.4f}" in written, written  # on the output unit: 0.6201, not 0.62
+        assert f"$\\hat y$ = {p:.4f}" in figure.boxes[row].get_text()
 
 
 def test_after_uses_the_edge_scale_of_before(figure):

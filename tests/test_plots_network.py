@@ -32,6 +32,7 @@ from backproplab.plots.network import (
     _format,
     _sqrt_norm,
     describe_step,
+    factor_digits,
     graph_backward_animation,
     network_positions,
     step_image,
@@ -63,6 +64,34 @@ def small_record():
 @pytest.fixture(scope="module")
 def explorer():
     return PassExplorer(_chapter_net())
+
+
+def _two_layer(W1, b1, W2, b2, hidden):
+    return Sequential([Dense(2, 2, W=W1, b=b1), Activation(hidden),
+                       Dense(2, 1, W=W2, b=b2), Activation("sigmoid")])
+
+
+def _tutorial_record():
+    """Chapter 4's 2-2-1 sigmoid network of the tutorial, its sample and its loss."""
+    model = _two_layer([[0.15, 0.20], [0.25, 0.30]], [0.35, 0.35], [[0.40], [0.45]], [0.60],
+                       "sigmoid")
+    return record_pass(model, [0.05, 0.10], 0.01, "half_mse")
+
+
+def _lesson_record():
+    """Chapter 4's ReLU -> sigmoid network of the lesson, with its dead hidden unit."""
+    model = _two_layer(np.array([[0.8, 0.4], [-0.5, 0.9]]).T, [0.1, -0.2],
+                       np.array([[1.2, -0.7]]).T, [0.3], "relu")
+    return record_pass(model, [0.5, -1.0], 1.0, "mse")
+
+
+def _unit_digits(record, index, column, digits=3):
+    """The significant digits the step-through writes a column's values with: one more
+    than ``digits``, or in the step computing dL/dW_k, on column k, the factor digits."""
+    step = record.steps[index]
+    if step.kind == "dense_back" and column == step.layer:
+        return factor_digits(record.a[step.layer - 1], record.delta[step.layer], digits)
+    return digits + 1
 
 
 def _diagram(sizes, **kwargs):
@@ -179,9 +208,10 @@ def test_every_frame_writes_the_recorded_numbers(small_record):
         frame = small_record.frame(index)
         figure.png(record=small_record, step=index)
         texts = _written(figure)
-        for state in frame.columns:
+        for c, state in enumerate(frame.columns):
             if state is not None:
-                assert all(_format(v) in texts for v in state.values)
+                digits = _unit_digits(small_record, index, c)
+                assert all(_format(v, digits) in texts for v in state.values)
         assert figure.title.get_text().startswith(f"{frame.step.phase} {index + 1}/7")
         assert len(_circles(figure.figure.axes[0])) == 3
 
@@ -196,7 +226,7 @@ def test_forward_frames_show_a_forward_pass_done_by_hand(explorer):
     explorer.png(x1=1.0, x2=0.5, target=-0.3, step=6)  # the loss step: every column filled
     texts = _written(explorer)
     for value in [*x, *a1, *a2, *y_hat]:
-        assert _format(value) in texts
+        assert _format(value, 4) in texts  # units: one digit more than the edges
     assert f"L = {0.5 * (y_hat[0] + 0.3) ** 2:.4g}" in explorer.side.get_text()
 
 
@@ -247,7 +277,7 @@ def test_colour_bars_give_the_scales_of_the_phase(record):
     largest_weight = max(np.abs(record.W[k]).max() for k in range(1, 4))
     units, edges = figure.bars
     assert (units.low.get_text(), units.high.get_text()) == (
-        _format(-largest_unit), _format(largest_unit))
+        _format(-largest_unit, 4), _format(largest_unit, 4))
     assert edges.high.get_text() == _format(largest_weight)
     assert units.caption.get_text() == "unit values"
     figure.png(record=record, step=12)
@@ -295,12 +325,16 @@ def _extent(text, renderer):
     return (patch if patch is not None else text).get_window_extent(renderer)
 
 
-@pytest.mark.parametrize("x, target", [([0.5, -1.0], 0.8), ([-2.0, 2.0], -2.0),
-                                       ([0.05, -0.05], 1.95)])
-def test_no_text_overlaps_another_or_a_unit_in_any_frame(x, target):
+@pytest.mark.parametrize("make_record", [
+    lambda: record_pass(_chapter_net(), [0.5, -1.0], 0.8),
+    lambda: record_pass(_chapter_net(), [-2.0, 2.0], -2.0),
+    lambda: record_pass(_chapter_net(), [0.05, -0.05], 1.95),
+    _tutorial_record, _lesson_record,
+], ids=["chapter3", "chapter3-far", "chapter3-near-zero", "tutorial", "lesson"])
+def test_no_text_overlaps_another_or_a_unit_in_any_frame(make_record):
     """Every text of every page frame is inside the figure, at least 11 pt, at least 2 pt
     clear of every other text, and over no unit but the one it is written on."""
-    record = record_pass(_chapter_net(), x, target)
+    record = make_record()
     figure = StepFigure(record.sizes, page=True)
     ax = figure.figure.axes[0]
     for step in range(len(record.steps)):
@@ -308,7 +342,7 @@ def test_no_text_overlaps_another_or_a_unit_in_any_frame(x, target):
         renderer = figure.figure.canvas.get_renderer()
         page = figure.figure.bbox
         texts = [t for t in ax.texts if t.get_visible() and t.get_text()]
-        assert len(texts) > 10
+        assert len(texts) > sum(record.sizes)
         boxes = [_extent(t, renderer).padded(1) for t in texts]  # 1 px each side at 144 dpi
         units = [c.get_window_extent(renderer) for c in ax.patches if isinstance(c, Circle)]
         for i, box in enumerate(boxes):
@@ -345,22 +379,112 @@ def test_gradient_steps_show_both_factors_and_their_product(record):
     for index in steps:
         k = record.steps[index].layer
         a, delta, symbol = by_hand[k]
+        digits = _unit_digits(record, index, k)
+        assert digits >= 4  # the factors have at least one digit more than the products
         figure.png(record=record, step=index)
         notes = [t.get_text() for t in diagram.notes[k - 1]]
-        assert notes == [f"${symbol}$ = {_format(v)}" for v in a]
-        assert [t.get_text() for t in diagram.values[k]] == [_format(v) for v in delta]
+        assert notes == [f"${symbol}$ = {_format(v, digits)}" for v in a]
+        assert [t.get_text() for t in diagram.values[k]] == [_format(v, digits) for v in delta]
         labels = [[t.get_text() for t in row] for row in diagram.edge_texts[k - 1]]
         assert labels == [[_format(ai * dj) for dj in delta] for ai in a]
-        # the numbers as written multiply to the label, up to their rounding
-        for i, j in np.ndindex(len(a), len(delta)):
-            written = float(notes[i].split("= ")[1]) * float(diagram.values[k][j].get_text())
-            assert float(labels[i][j]) == pytest.approx(written, rel=0.01, abs=1e-6)
-        for other in set(range(1, 4)) - {k}:  # only the layer being computed is labelled
+        for other in range(1, k):  # layers whose gradients are not known yet: no labels
             assert not any(t.get_text() for row in diagram.edge_texts[other - 1] for t in row)
         text = describe_step(record, index)
         name = "x" if k == 1 else f"a{k - 1}"
         for ai, row in zip(a, np.outer(a, delta), strict=True):
-            assert f"from {name} = {ai:.3g}: [" + ", ".join(f"{v:.3g}" for v in row) + "]" in text
+            assert (f"from {name} = {_format(ai, digits)}: ["
+                    + ", ".join(_format(v) for v in row) + "]") in text
+
+
+def _significant(text: str) -> int:
+    """The number of significant digits of a number written like 0.00345 or -1.2e-5."""
+    return len(text.lstrip("-").split("e")[0].replace(".", "").lstrip("0"))
+
+
+def _written_factors_and_products(figure, k):
+    """The activations written under layer k's source units, the deltas on its target units
+    and the labels on its edges, as the figure shows them."""
+    diagram = figure.diagram
+    a = [t.get_text().split(" = ")[1] for t in diagram.notes[k - 1]]
+    delta = [t.get_text() for t in diagram.values[k]]
+    return a, delta, [[t.get_text() for t in row] for row in diagram.edge_texts[k - 1]]
+
+
+@pytest.mark.parametrize("make_record", [
+    lambda: record_pass(_chapter_net(), [0.5, -1.0], 0.8),
+    lambda: record_pass(_chapter_net(), [-2.0, 2.0], -2.0),
+    _tutorial_record, _lesson_record,
+    lambda: record_pass(MLP([2, 4, 3, 1], activation="sigmoid", seed=7), [0.3, -0.9], 0.2),
+], ids=["chapter3", "chapter3-far", "tutorial", "lesson", "sigmoid-2-4-3-1"])
+def test_every_weight_gradient_checks_by_eye_to_its_last_digit(make_record):
+    """In every frame that computes dL/dW_k, a reader who multiplies the factors as written
+    and rounds to the digits of the label gets the label (0.594 x 0.138 = 0.0820 would not
+    check against a label 0.0823); and the factors have more digits than the label."""
+    record = make_record()
+    figure = StepFigure(record.sizes, page=True)
+    for index, step in enumerate(record.steps):
+        if step.kind != "dense_back":
+            continue
+        figure.png(record=record, step=index)
+        a, delta, labels = _written_factors_and_products(figure, step.layer)
+        k = step.layer
+        for i, j in np.ndindex(len(a), len(delta)):
+            product = float(a[i]) * float(delta[j])
+            assert _format(product) == labels[i][j], (index, i, j, a[i], delta[j])
+            assert labels[i][j] == _format(record.dW[k][i, j])
+            # each factor is written to more significant digits than the product (trailing
+            # zeros dropped: 0.0150025 to 4 digits is 0.015)
+            more = range(_significant(labels[i][j]) + 1, 9)
+            for written, true in [(a[i], record.a[k - 1][i]), (delta[j], record.delta[k][j])]:
+                assert any(written == _format(true, d) for d in more), (written, true)
+
+
+def test_factor_digits_are_the_fewest_that_check():
+    # to 4 digits, 0.4732 x 0.1495 = 0.07074 reads 0.0707 against a true 0.070767, 0.0708...
+    assert _format(0.4732 * float(_format(0.14955, 4))) != _format(0.4732 * 0.14955)
+    assert factor_digits([0.4732], [0.14955]) == 5  # ...so the factors get 5 digits
+    assert factor_digits([0.5945], [0.13849]) == 4
+    assert factor_digits([0.5, -1.0], [0.0], digits=2) == 3
+    a, delta = np.array([0.593, 0.1]), np.array([0.1385, -0.0071])
+    d = factor_digits(a, delta)
+    for ai in a:
+        for dj in delta:
+            assert _format(float(_format(ai, d)) * float(_format(dj, d))) == _format(ai * dj)
+
+
+def test_bias_notes_turn_to_bias_gradients_when_the_delta_is_known(record):
+    """Under a unit, its bias, until the frame that writes delta_k on its column; from then
+    on dL/db = delta (for one sample the bias gradient is the delta on the unit)."""
+    figure = StepFigure(record.sizes)
+    for index, step in enumerate(record.steps):
+        figure.png(record=record, step=index)
+        frame = record.frame(index)
+        for k in range(1, 4):
+            state = frame.columns[k]
+            known = state is not None and state.name == f"delta{k}"
+            notes = [t.get_text() for t in figure.diagram.notes[k]]
+            if step.kind == "dense_back" and k == step.layer - 1:
+                assert all(n.startswith("$a_") for n in notes)  # the factors of dL/dW
+            elif known:
+                assert notes == ["∂L/∂b = δ"] * record.sizes[k], (index, k)
+            else:
+                assert notes == ["b " + _format(v) for v in record.b[k]], (index, k)
+    # step 10 of chapter 3 computes delta2: hidden 2 already reads dL/db = delta
+    assert record.steps[9].kind == "activation_back" and record.steps[9].layer == 2
+    figure.png(record=record, step=9)
+    assert [t.get_text() for t in figure.diagram.notes[2]] == ["∂L/∂b = δ"] * 2
+
+
+@pytest.mark.parametrize("make_record", [lambda: record_pass(_chapter_net(), [0.5, -1.0], 0.8),
+                                         _tutorial_record, _lesson_record],
+                         ids=["chapter3", "tutorial", "lesson"])
+def test_last_frame_labels_every_weight_gradient(make_record):
+    record = make_record()
+    figure = StepFigure(record.sizes, page=True)
+    figure.png(record=record, step=len(record.steps) - 1)
+    for k in range(1, record.n_layers + 1):
+        labels = [[t.get_text() for t in row] for row in figure.diagram.edge_texts[k - 1]]
+        assert labels == [[_format(v) for v in row] for row in record.dW[k]], k
 
 
 def test_forward_steps_label_the_weights_they_use(record):
@@ -371,7 +495,11 @@ def test_forward_steps_label_the_weights_they_use(record):
             labels = [t.get_text() for row in figure.diagram.edge_texts[k - 1] for t in row]
             if step.kind == "dense" and step.layer == k:
                 assert labels == [_format(v) for v in record.W[k].ravel()]
-            elif step.kind != "dense_back":
+            elif step.phase == "forward":
+                assert not any(labels)
+            elif record.frame(index).edge_is_grad[k - 1]:  # backward: known gradients stay
+                assert labels == [_format(v) for v in record.dW[k].ravel()]
+            else:
                 assert not any(labels)
 
 
@@ -394,8 +522,10 @@ def test_step_figure_rejects_bad_input(record, small_record):
 def test_alt_text_names_every_value(record):
     text = describe_step(record, len(record.steps) - 1)
     assert "backward step 13 of 13" in text
-    for v in [*record.da[0], *record.dW[1].ravel(), *record.a[0]]:
-        assert f"{v:.3g}" in text
+    for v in [*record.da[0], *record.a[0]]:
+        assert _format(v, 4) in text  # units: one digit more than the edges
+    for k in (1, 2, 3):  # every weight gradient is on the last frame, and in its alt text
+        assert all(_format(v) in text for v in record.dW[k].ravel())
     assert "Edges of layer 1, 2, 3 show weight gradients" in text
     assert "loss 0.012" in text and "y = [0.8]" in text
     forward = describe_step(record, 3)  # z2 = a1 W2 + b2: the weights of layer 2 are written

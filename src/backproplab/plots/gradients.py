@@ -1,4 +1,5 @@
-"""Chapter 5's figures: how the size of the gradient changes from layer to layer."""
+"""Figures of gradient sizes: chapter 5's, how the size of the gradient changes from layer to
+layer, and chapter 3's gradient check, how its error depends on the step epsilon."""
 
 from __future__ import annotations
 
@@ -115,8 +116,8 @@ def plot_plateau_study(runs: Mapping[str, object], detail: str, level: float = 0
         right.semilogy(g[:, 0] / g[:, -1], linewidth=0.8, alpha=0.8, color=COLORS[2],
                        label=f"{shown} seeds" if k == 0 else None)
     right.axhline(1.0, color="0.4", linewidth=0.8, linestyle=":")
-    right.set(xlabel="epoch", ylabel="first / output layer (log)",
-              title=f"gradient size, {detail}")
+    right.set(xlabel="epoch", ylabel="ratio (log)",
+              title=f"first / output layer gradient, {detail}")
     right.legend(loc="lower right")
     return fig
 
@@ -318,8 +319,10 @@ def plot_accuracy_shares(accuracy, highlight: Mapping[str, Sequence[float]], mar
     levels = [(1.0, "100%"), (0.75, "75%"), (0.5, "50%")]
     shares = [np.mean(accuracy == level, axis=0) for level, _ in levels]
     others = 1 - np.sum(shares, axis=0)
-    right.stackplot(epochs, *shares, others, labels=[name for _, name in levels] + ["other"],
-                    colors=[COLORS[2], COLORS[1], COLORS[3], "0.8"], alpha=0.85)
+    areas = right.stackplot(epochs, *shares, others,
+                            labels=[name for _, name in levels] + ["other"],
+                            colors=[COLORS[2], COLORS[1], COLORS[3], "0.8"], alpha=0.85)
+    areas[2].set(hatch="//", edgecolor="white", linewidth=0)  # 50 %: not by colour alone
     right.set(xlabel="epoch", ylabel="share of networks", ylim=(0, 1),
               title=f"all {len(accuracy)} networks, by accuracy")
     handles, names = right.get_legend_handles_labels()  # listed top to bottom, as stacked
@@ -440,3 +443,41 @@ def _round_decades(ax, most: int = 7) -> None:
         ax.set_yticks(10.0 ** exponents)
         if step > 1:
             ax.minorticks_off()
+
+
+RECOMMENDED_STEP = (1e-6, 1e-5)  # float64: around u ** (1/3), 5e-6 (chapter 3)
+
+
+def plot_gradient_check(epsilons, errors: Mapping[str, Sequence[float]],
+                        recommended: tuple[float, float] | None = RECOMMENDED_STEP, ax=None):
+    """Relative error of a gradient check against the step epsilon, one line per precision.
+
+    ``epsilons`` (n,) are the steps; ``errors`` maps a label (like "float64") to the n
+    relative errors of the check with those steps (``cost.gradient_check_error``). The x axis
+    runs from large steps to small ones, both axes logarithmic: truncation error falls to
+    the right, rounding error rises. ``recommended`` (low, high) is shaded as the
+    recommended step in float64, labelled in the legend (None: no band). The legend sits
+    right of the axes, clear of both curves. Returns the figure.
+    """
+    epsilons = np.asarray(epsilons, dtype=float)
+    if epsilons.ndim != 1 or epsilons.size < 2 or np.any(epsilons <= 0):
+        raise ValueError(f"epsilons must be at least two positive steps; got {epsilons}")
+    for label, errs in errors.items():
+        if np.shape(errs) != epsilons.shape:
+            raise ValueError(f"errors[{label!r}] must have shape {epsilons.shape}; "
+                             f"got {np.shape(errs)}")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(9, 3.6), layout="constrained")
+    else:
+        fig = ax.figure
+    for i, (label, errs) in enumerate(errors.items()):
+        ax.loglog(epsilons, errs, marker="os^D"[i % 4], label=label, **style_of(i))
+    if recommended is not None:
+        low, high = recommended
+        ax.axvspan(low, high, color="0.88", zorder=0, label="recommended step, float64")
+    ax.set(xlabel=r"step $\varepsilon$ (decreasing)", ylabel="relative error (log scale)",
+           title=r"truncation $\propto \varepsilon^2$ (left), "
+                 r"rounding $\propto 1/\varepsilon$ (right)")
+    ax.invert_xaxis()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))  # clear of both curves
+    return fig

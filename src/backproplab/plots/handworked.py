@@ -92,11 +92,14 @@ class UpdateFigure(LiveFigure):
     x, a_k, ŷ on the units, with ŷ and the loss in a box at the right; after
     uses before's colour scales (larger values get the darkest colour). The
     third row shows the change after − before of every weight and bias, on its
-    own scale, and the changes of ŷ and the loss. ``self.axes`` are the three
-    rows' axes and ``self.boxes`` their boxes, top to bottom.
+    own scale, and the changes of ŷ and the loss. The values on the units are
+    written to ``unit_digits`` significant digits (4, like the boxes: 0.7514 on
+    the output unit and beside it), weights, biases and changes to 3.
+    ``self.axes`` are the three rows' axes and ``self.boxes`` their boxes, top
+    to bottom.
     """
 
-    def __init__(self, before, after: Callable, page: bool = False):
+    def __init__(self, before, after: Callable, page: bool = False, unit_digits: int = 4):
         self.before = check_record(before, "before")
         if not callable(after):
             raise TypeError(f"after must be a function returning a PassRecord; "
@@ -109,7 +112,8 @@ class UpdateFigure(LiveFigure):
         self.node_scale = _scale([before.a[c] for c in range(L + 1)])
         symbols = _column_symbols(L + 1)
         diagrams = [NetworkDiagram(ax, before.sizes, self.moving if r else _still,
-                                   column_titles=symbols, side_room=True)
+                                   column_titles=symbols, side_room=True,
+                                   unit_digits=unit_digits)
                     for r, ax in enumerate(self.axes)]
         # a row: the column titles above the units, the notes under the lowest units; a wider
         # network than 2-2-1 is drawn smaller, so that the row's box still fits

@@ -45,6 +45,7 @@ TEXT = style.MIN_TEXT_PX  # every text of a diagram, in points
 INCHES_PER_UNIT = 0.95  # at most; a wider network is drawn smaller, to fit the column
 STEP_ROW_GAP = 1.3  # room between two units for the note under the upper one
 STEP_NODE_RADIUS = 0.45  # room in a unit for a value of 8 characters, like -0.00345
+STEP_MAX_COLUMN_GAP = 4.0  # a small network's columns spread to fill the page, up to this
 TITLE_INCHES = 0.4  # strip above the diagram for the step's title
 COLORBAR_INCHES = 0.8  # strip under the diagram for the two colour bars
 _FADED = "0.4"  # values from the other phase: grey, still readable (contrast 5.7:1 on white)
@@ -55,10 +56,11 @@ _LABEL_BOX = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "
 _SIDE_BOX = {"boxstyle": "round,pad=0.3", "facecolor": "#f2f2f2", "edgecolor": "0.6"}
 
 
-def network_positions(sizes: Sequence[int], row_gap: float = ROW_GAP) -> list[np.ndarray]:
+def network_positions(sizes: Sequence[int], row_gap: float = ROW_GAP,
+                      column_gap: float = COLUMN_GAP) -> list[np.ndarray]:
     """Centres of the units: one (n_units, 2) array per column, inputs on the left.
 
-    Column ``c`` sits at x = c * COLUMN_GAP; its units are centred on y = 0,
+    Column ``c`` sits at x = c * column_gap; its units are centred on y = 0,
     unit 0 at the top, ``row_gap`` apart.
     """
     if isinstance(sizes, np.ndarray):
@@ -67,34 +69,51 @@ def network_positions(sizes: Sequence[int], row_gap: float = ROW_GAP) -> list[np
         raise ValueError(f"sizes must list at least two layer widths, like [2, 3, 1]; got {sizes}")
     sizes = [check_positive_int(n, f"sizes[{i}]") for i, n in enumerate(sizes)]
     return [
-        np.column_stack([np.full(n, c * COLUMN_GAP), ((n - 1) / 2 - np.arange(n)) * row_gap])
+        np.column_stack([np.full(n, c * column_gap), ((n - 1) / 2 - np.arange(n)) * row_gap])
         for c, n in enumerate(sizes)
     ]
 
 
-def diagram_limits(sizes: Sequence[int], side_room: bool = False, row_gap: float = ROW_GAP):
+def diagram_limits(sizes: Sequence[int], side_room: bool = False, row_gap: float = ROW_GAP,
+                   column_gap: float = COLUMN_GAP):
     """(xlim, ylim) of a diagram of layer widths ``sizes``, in layout units.
 
     There is room above the columns for their titles, under the units for a
     note, and with ``side_room`` right of the output column for a side box.
     """
     half_height = (max(sizes) - 1) / 2 * row_gap
-    right = (len(sizes) - 1) * COLUMN_GAP + (SIDE_ROOM if side_room else 0.6)
+    right = (len(sizes) - 1) * column_gap + (SIDE_ROOM if side_room else 0.6)
     return (-0.6, right), (-half_height - 0.75, half_height + 1.05)
 
 
-def _format(value: float) -> str:
-    """A value in at most 9 characters: 3 significant digits, an exponent below 1e-4.
+def _format(value: float, digits: int = 3) -> str:
+    """``value`` to ``digits`` significant digits, with an exponent below 1e-4.
 
-    0.000612 and -0.0144 are written out; 1.2e-5 and 3.4e4 have an exponent (without
-    padding zeros).
+    With 3 digits a value takes at most 9 characters: 0.000612 and -0.0144 are written out;
+    1.2e-5 and 3.4e4 have an exponent (without padding zeros, and one digit fewer).
     """
     if value == 0:
         return "0"
     if abs(value) < 1e-4 or abs(value) >= 1e4:
-        mantissa, exponent = f"{value:.1e}".split("e")
+        mantissa, exponent = f"{value:.{max(digits - 2, 0)}e}".split("e")
         return f"{mantissa}e{int(exponent):+d}".replace("e+", "e")
-    return f"{value:.3g}"
+    return f"{value:.{digits}g}"
+
+
+def factor_digits(a, delta, digits: int = 3, most: int = 8) -> int:
+    """Significant digits for the two factors of ``outer(a, delta)``, so that it checks by eye.
+
+    The fewest digits, at least ``digits + 1``, with which every product of the two factors
+    *as written* rounds, to ``digits`` significant digits, to the product as written: a
+    reader who multiplies the written a_i and delta_j gets the written dL/dW_ij. ``a`` has
+    shape (n,), ``delta`` (m,); at most ``most`` digits.
+    """
+    a, delta = np.ravel(a), np.ravel(delta)
+    for d in range(digits + 1, most + 1):
+        if all(_format(float(_format(ai, d)) * float(_format(dj, d)), digits)
+               == _format(ai * dj, digits) for ai in a for dj in delta):
+            return d
+    return most
 
 
 def _scale(arrays) -> float:
@@ -160,26 +179,32 @@ class NetworkDiagram:
     False, or "auto" (only layers with at most 4 edges). With ``side_room``
     the axes leave room right of the output column (see ``side_anchor``).
     Units are circles of ``node_radius`` (``self.radius``), ``row_gap`` apart
-    in a column. The axes get the limits of
+    in a column, columns ``column_gap`` apart. Edge values are written to
+    ``digits`` significant digits (``self.digits``), unit values to
+    ``unit_digits`` (default: ``digits``). The axes get the limits of
     :func:`diagram_limits`, equal aspect, no axis. All text is ``TEXT`` points.
     """
 
     def __init__(self, ax, sizes: Sequence[int], moving: Callable = _still,
                  column_titles: Sequence[str] | None = None, edge_labels="auto",
                  side_room: bool = False, row_gap: float = ROW_GAP,
-                 node_radius: float = NODE_RADIUS):
+                 node_radius: float = NODE_RADIUS, column_gap: float = COLUMN_GAP,
+                 digits: int = 3, unit_digits: int | None = None):
         if edge_labels not in (True, False, "auto"):
             raise ValueError(f"edge_labels must be True, False or 'auto'; got {edge_labels!r}")
-        self.positions = network_positions(sizes, row_gap)
+        self.digits = check_positive_int(digits, "digits")
+        self.unit_digits = digits if unit_digits is None else check_positive_int(
+            unit_digits, "unit_digits")
+        self.positions = network_positions(sizes, row_gap, column_gap)
         self.sizes = tuple(len(p) for p in self.positions)
         self.ax = ax
         n_layers = len(self.sizes) - 1
-        xlim, ylim = diagram_limits(self.sizes, side_room, row_gap)
+        xlim, ylim = diagram_limits(self.sizes, side_room, row_gap, column_gap)
         ax.set(xlim=xlim, ylim=ylim, aspect="equal")
         ax.set_axis_off()
         self.radius = node_radius
         self.title_y = (max(self.sizes) - 1) / 2 * row_gap + node_radius + 0.12
-        self.side_anchor = (n_layers * COLUMN_GAP + node_radius + 0.25, 0.0)
+        self.side_anchor = (n_layers * column_gap + node_radius + 0.25, 0.0)
         self.edges, self.edge_texts = [], []
         for k in range(1, n_layers + 1):
             labelled = edge_labels is True or (
@@ -230,7 +255,8 @@ class NetworkDiagram:
     def show(self, node_values=None, edge_values=None, node_scale: float | None = None,
              edge_scale: float | None = None, notes=None, faded_columns: Sequence[int] = (),
              faded_layers: Sequence[int] = (), active_columns: Sequence[int] = (),
-             labelled_layers: Sequence[int] | None = None) -> None:
+             labelled_layers: Sequence[int] | None = None,
+             column_digits: dict | None = None) -> None:
         """Set every changing artist to show these values.
 
         ``node_values``: one entry per column, an array (n_units,) or None (empty
@@ -245,7 +271,9 @@ class NetworkDiagram:
         ``faded_layers`` (numbers k = 1..L) show grey lines only; units of
         ``active_columns`` get a heavy outline. ``labelled_layers`` (numbers
         k = 1..L; default: all) write their edge values, if they have labels
-        (see ``edge_labels``).
+        (see ``edge_labels``). Unit values are written to ``self.unit_digits``
+        significant digits, those of a column ``c`` in ``column_digits`` to
+        ``column_digits[c]``.
         """
         sizes, n_layers = self.sizes, len(self.sizes) - 1
         node_values = _checked_list(node_values, [(n,) for n in sizes], "node_values")
@@ -265,9 +293,10 @@ class NetworkDiagram:
         for k, values in enumerate(edge_values, 1):
             self._show_layer(k - 1, None if k in faded_layers else values, edge_scale,
                              k in labelled)
+        column_digits = column_digits or {}
         for c, values in enumerate(node_values):
             self._show_column(c, values, node_scale, c in faded_columns, c in active_columns,
-                              notes[c])
+                              notes[c], column_digits.get(c, self.unit_digits))
 
     def _show_layer(self, index: int, values, scale: float, labelled: bool = True) -> None:
         lines, texts = self.edges[index], self.edge_texts[index]
@@ -280,10 +309,10 @@ class NetworkDiagram:
                                 linewidth=0.5 + 5.0 * min(abs(v) / scale, 1.0) ** 0.5)
             if texts[i]:
                 texts[i][j].set_text("" if values is None or not labelled
-                                     else _format(values[i, j]))
+                                     else _format(values[i, j], self.digits))
 
     def _show_column(self, c: int, values, scale: float, faded: bool, active: bool,
-                     notes) -> None:
+                     notes, digits: int) -> None:
         colored = values is not None and not faded
         fills = _colors(values, scale) if colored else ["white"] * self.sizes[c]
         for u, (circle, text, note) in enumerate(
@@ -291,7 +320,7 @@ class NetworkDiagram:
             circle.set(facecolor=fills[u], edgecolor="black" if active else "0.35",
                        linewidth=2.4 if active else 0.9)
             color = _text_color(values[u], scale) if colored else "black"
-            text.set(text="" if values is None else _format(values[u]),
+            text.set(text="" if values is None else _format(values[u], digits),
                      color=_FADED if faded else color)
             note.set_text(notes[u] if notes is not None and notes[u] else "")
 
@@ -318,12 +347,19 @@ def _target_and_loss(record, frame) -> str:
     return "\n".join(lines)
 
 
-def _bias_notes(frame) -> list:
-    """Per column, the notes under its units: each bias, or once its gradient is computed,
+def _bias_gradient_known(frame) -> list[bool]:
+    """Per Dense layer k = 1..L: is dL/db_k known in ``frame``? It is as soon as delta_k is
+    written on the layer's units, since for one sample dL/db_k = delta_k."""
+    return [state is not None and state.phase == "backward" and state.name == f"delta{k}"
+            for k, state in enumerate(frame.columns[1:], 1)]
+
+
+def _bias_notes(frame, digits: int = 3) -> list:
+    """Per column, the notes under its units: each bias, or once its gradient is known,
     "∂L/∂b = δ": for one sample, a bias's gradient is the delta written on its unit."""
     return [None] + [
-        ["∂L/∂b = δ" if is_grad else "b " + _format(v) for v in biases]
-        for biases, is_grad in zip(frame.biases, frame.edge_is_grad, strict=True)
+        ["∂L/∂b = δ" if known else "b " + _format(v, digits) for v in record_biases]
+        for record_biases, known in zip(frame.biases, _bias_gradient_known(frame), strict=True)
     ]
 
 
@@ -345,29 +381,44 @@ class StepFigure(LiveFigure):
     Backward steps colour the units by gradients (dL/da, delta) and replace each
     layer's weights by its weight gradients once computed (the other layers
     turn grey); values from the forward pass stay written, in grey. Under each
-    unit: its bias (forward) or bias gradient (backward). The layer a step uses
-    writes its numbers on its edges: the weights W_k in the forward step
-    z_k = a_{k-1} W_k + b_k, the weight gradients in the backward step that
-    computes them, where the units the layer starts from also show their
-    activations a_{k-1} underneath and the units it ends at show delta_k, so
-    that every edge reads a_{k-1,i} * delta_{k,j} = dL/dW_k[i, j]. The target
-    and the loss are in a box under the output. Every frame of one record
-    shares its colour scales, shown on two colour bars. Still: the grey edges,
-    the column names and the colour bars with their captions, which name the
-    phase (the background key); everything else moves.
+    unit: its bias, until its unit's delta is known, then "dL/db = delta" (the
+    bias gradient of one sample is the delta written on the unit). A forward
+    step z_k = a_{k-1} W_k + b_k writes the weights W_k on layer k's edges. The
+    backward step that computes dL/dW_k writes them on the edges, and they stay
+    written to the last frame, which shows every weight gradient; in that step
+    the units the layer starts from also show their activations a_{k-1}
+    underneath and the units it ends at show delta_k, so that every edge reads
+    a_{k-1,i} * delta_{k,j} = dL/dW_k[i, j]. The numbers on the edges (weights,
+    weight gradients) and the biases are written to ``digits`` significant
+    digits, the values on the units one digit more; in the step that computes
+    dL/dW_k its two factors get the fewest digits, at least that many, with
+    which the product of the factors as written rounds to the gradient as
+    written (:func:`factor_digits`), so the check by eye works to the last
+    digit. The target and the loss are in a box under the
+    output. Every frame of one record shares its colour scales, shown on two
+    colour bars. Still: the grey edges, the column names and the colour bars
+    with their captions, which name the phase (the background key); everything
+    else moves.
 
     The figure fits the page's column (at most ``style.MAX_WIDTH`` inches wide,
-    text ``TEXT`` points). ``page=True`` renders it for a static page, at twice
-    the pixel density with a palette (``LiveFigure``); otherwise at a lower
-    resolution, quick enough for a live kernel.
+    text ``TEXT`` points); a small network's columns spread out to use it.
+    ``page=True`` renders it for a static page, at twice the pixel density with
+    a palette (``LiveFigure``); otherwise at a lower resolution, quick enough
+    for a live kernel.
     """
 
-    def __init__(self, sizes: Sequence[int], page: bool = False):
+    def __init__(self, sizes: Sequence[int], page: bool = False, digits: int = 3):
         self.sizes = tuple(len(p) for p in network_positions(sizes))
+        self.digits = check_positive_int(digits, "digits")
         L = len(self.sizes) - 1
-        (_, right), ylim = diagram_limits(self.sizes, row_gap=STEP_ROW_GAP)
+        # columns as far apart as the page's column allows (up to STEP_MAX_COLUMN_GAP), so
+        # that edge labels keep clear of the units and of each other
+        room = (style.MAX_WIDTH - 0.05) / INCHES_PER_UNIT - 1.4  # 1.4: the margins below
+        self.column_gap = min(max(COLUMN_GAP, room / L), STEP_MAX_COLUMN_GAP)
+        (_, right), ylim = diagram_limits(self.sizes, row_gap=STEP_ROW_GAP,
+                                          column_gap=self.column_gap)
         xlim = (-0.6, right + 0.2)  # room for the notes and the output's title at the sides
-        positions = network_positions(self.sizes, STEP_ROW_GAP)
+        positions = network_positions(self.sizes, STEP_ROW_GAP, self.column_gap)
         output_bottom = positions[-1][-1, 1] - STEP_NODE_RADIUS
         box_top = output_bottom - 0.45  # under the output's note
         ylim = (min(ylim[0], box_top - 0.75), ylim[1])
@@ -378,15 +429,17 @@ class StepFigure(LiveFigure):
         super().__init__(figsize=(width, height), page=page)
         ax = self.figure.add_axes((0.0, COLORBAR_INCHES / height, 1.0, diagram / height))
         self.diagram = NetworkDiagram(ax, self.sizes, self.moving, edge_labels=True,
-                                      row_gap=STEP_ROW_GAP, node_radius=STEP_NODE_RADIUS)
+                                      row_gap=STEP_ROW_GAP, node_radius=STEP_NODE_RADIUS,
+                                      column_gap=self.column_gap, digits=digits,
+                                      unit_digits=digits + 1)
         ax.set(xlim=xlim, ylim=ylim)
         for c, name in enumerate(_column_names(len(self.sizes))):
-            ax.annotate(name, (c * COLUMN_GAP, self.diagram.title_y), xytext=(0, 17),
+            ax.annotate(name, (c * self.column_gap, self.diagram.title_y), xytext=(0, 17),
                         textcoords="offset points", ha="center", va="bottom", fontsize=TEXT)
-        self.symbols = [self.moving(ax.text(c * COLUMN_GAP, self.diagram.title_y, "",
+        self.symbols = [self.moving(ax.text(c * self.column_gap, self.diagram.title_y, "",
                                             ha="center", va="bottom", fontsize=TEXT))
                         for c in range(len(self.sizes))]
-        self.side = self.moving(ax.text(L * COLUMN_GAP, box_top, "", ha="center", va="top",
+        self.side = self.moving(ax.text(L * self.column_gap, box_top, "", ha="center", va="top",
                                         fontsize=TEXT, zorder=5, bbox=_SIDE_BOX))
         self.title = self.moving(self.figure.text(0.01, 1 - 0.08 / height, "", ha="left",
                                                   va="top", fontsize=TEXT + 1))
@@ -415,10 +468,12 @@ class StepFigure(LiveFigure):
             faded_layers = [k for k in range(1, L + 1) if not frame.edge_is_grad[k - 1]]
             edge_scale, edges_label = g_scale, r"weight gradients $\partial L/\partial W$"
         node_scale = unit_fwd if forward else unit_bwd
-        notes = _bias_notes(frame)
-        sources = _gradient_sources(record, current)
-        if sources is not None:
-            notes[current.layer - 1] = sources
+        notes = _bias_notes(frame, self.digits)
+        column_digits = {}
+        if current.kind == "dense_back":  # both factors of every edge's gradient, written
+            k = current.layer  # with the digits that make a_{k-1,i} delta_{k,j} check out
+            column_digits[k] = factor_digits(record.a[k - 1], record.delta[k], self.digits)
+            notes[k - 1] = _gradient_sources(record, current, column_digits[k])
         self.diagram.show(
             node_values=[None if s is None else s.values for s in states],
             edge_values=frame.edges, node_scale=node_scale, edge_scale=edge_scale,
@@ -427,37 +482,42 @@ class StepFigure(LiveFigure):
                            if s is not None and s.phase != current.phase],
             faded_layers=faded_layers,
             active_columns=[current.column] if current.kind != "loss" else [],
-            labelled_layers=_labelled_layers(current),
+            labelled_layers=_labelled_layers(current, frame),
+            column_digits=column_digits,
         )
         for c, column in enumerate(self.diagram.notes):
-            color = "black" if sources is not None and c == current.layer - 1 else _NOTE
+            color = "black" if column_digits and c == current.layer - 1 else _NOTE
             for note in column:
                 note.set_color(color)
         for text, state in zip(self.symbols, states, strict=True):
             text.set_text("" if state is None else state.symbol)
         self.side.set_text(_target_and_loss(record, frame))
         self.title.set_text(f"{current.phase} {step + 1}/{len(record.steps)}:   {current.title}")
-        self.bars[0].show(node_scale, "unit values" if forward else "unit gradients")
-        self.bars[1].show(edge_scale, edges_label)
+        self.bars[0].show(node_scale, "unit values" if forward else "unit gradients",
+                          self.digits + 1)
+        self.bars[1].show(edge_scale, edges_label, self.digits)
         return current.phase
 
 
-def _labelled_layers(step) -> list[int]:
-    """The layer whose edges write their numbers in ``step``: the one it uses, if any."""
-    return [step.layer] if step.kind in ("dense", "dense_back") else []
+def _labelled_layers(step, frame) -> list[int]:
+    """The layers whose edges write their numbers: in a forward step, the layer it uses (if
+    any); in the backward pass, every layer whose weight gradients are known, so that the
+    last frame shows every gradient."""
+    if step.phase == "forward":
+        return [step.layer] if step.kind == "dense" else []
+    return [k for k, is_grad in enumerate(frame.edge_is_grad, 1) if is_grad]
 
 
 def _source_symbol(column: int) -> str:
     return "$x$" if column == 0 else f"$a_{column}$"
 
 
-def _gradient_sources(record, step) -> list[str] | None:
+def _gradient_sources(record, step, digits: int) -> list[str]:
     """In the step that computes dL/dW_k, the notes under the units layer k starts from:
-    their activations a_{k-1} (x for k = 1), the first factor of every edge's gradient."""
-    if step.kind != "dense_back":
-        return None
+    their activations a_{k-1} (x for k = 1), the first factor of every edge's gradient,
+    to ``digits`` significant digits."""
     c = step.layer - 1
-    return [f"{_source_symbol(c)} = {_format(v)}" for v in record.a[c]]
+    return [f"{_source_symbol(c)} = {_format(v, digits)}" for v in record.a[c]]
 
 
 class _ColorBar:
@@ -485,10 +545,11 @@ class _ColorBar:
         self.low, self.high = moving(label(0, "", -5)), moving(label(1, "", -5))
         self.caption = label(0.5, "", -19)
 
-    def show(self, scale: float, caption: str) -> None:
-        """Write ±``scale`` at the ends and set the (still) ``caption``."""
-        self.low.set_text(_format(-scale))
-        self.high.set_text(_format(scale))
+    def show(self, scale: float, caption: str, digits: int = 3) -> None:
+        """Write ±``scale`` at the ends (``digits`` significant digits) and set the (still)
+        ``caption``."""
+        self.low.set_text(_format(-scale, digits))
+        self.high.set_text(_format(scale, digits))
         self.caption.set_text(caption)
 
 
@@ -502,7 +563,7 @@ class PassExplorer(StepFigure):
     ``model.grads``) and draws frame ``step``.
     """
 
-    def __init__(self, model, loss="half_mse", page: bool = False):
+    def __init__(self, model, loss="half_mse", page: bool = False, digits: int = 3):
         if not isinstance(model, Sequential):
             raise TypeError(f"model must be a Sequential (for example from MLP); "
                             f"got {type(model).__name__}")
@@ -510,7 +571,7 @@ class PassExplorer(StepFigure):
         sizes = (dense[0].n_in, *(layer.n_out for layer in dense)) if dense else ()
         if len(sizes) < 2 or sizes[0] != 2 or sizes[-1] != 1:
             raise ValueError(f"model must have two inputs and one output; got widths {sizes}")
-        super().__init__(sizes, page=page)
+        super().__init__(sizes, page=page, digits=digits)
         self.model, self.loss = model, loss
 
     def update(self, x1: float, x2: float, target: float, step: int) -> str:
@@ -518,73 +579,91 @@ class PassExplorer(StepFigure):
         return super().update(record, step)
 
 
-def _values(values) -> str:
-    return "[" + ", ".join(f"{v:.3g}" for v in np.ravel(values)) + "]"
+def _values(values, digits: int = 3) -> str:
+    return "[" + ", ".join(_format(v, digits) for v in np.ravel(values)) + "]"
 
 
-def describe_step(record, index: int) -> str:
+def describe_step(record, index: int, digits: int = 3) -> str:
     """Alt text for frame ``index``: the step in words and every value shown.
 
-    It names the values on the units, the numbers on the edges of the layer the step uses
-    (its weights, or its weight gradients with the activations they multiply), the biases
-    under the units, the target and the loss.
+    It names the values on the units, the numbers on the edges (the weights a forward step
+    uses; every weight gradient known, those the step computes with the activations they
+    multiply), the biases under the units, the target and the loss, written as a
+    :class:`StepFigure` with these ``digits`` writes them.
     """
+    check_positive_int(digits, "digits")
     frame = record.frame(index)
     step = frame.step
     names = _column_names(record.n_layers + 1)
-    parts = [f"Network diagram, {step.phase} step {index + 1} of {len(record.steps)}: {step.text}."]
-    for name, state in zip(names, frame.columns, strict=True):
-        if state is not None:
-            parts.append(f"{name} shows {state.name} = {_values(state.values)}.")
     k = step.layer
+    factor = (factor_digits(record.a[k - 1], record.delta[k], digits)
+              if step.kind == "dense_back" else None)
+    parts = [f"Network diagram, {step.phase} step {index + 1} of {len(record.steps)}: {step.text}."]
+    for c, (name, state) in enumerate(zip(names, frame.columns, strict=True)):
+        if state is not None:
+            shown = factor if factor is not None and c == k else digits + 1
+            parts.append(f"{name} shows {state.name} = {_values(state.values, shown)}.")
     if step.kind == "dense":
-        rows = "; ".join(_values(row) for row in record.W[k])
+        rows = "; ".join(_values(row, digits) for row in record.W[k])
         parts.append(f"Edges of layer {k} are labelled with the weights W{k}, one row per unit "
                      f"of {names[k - 1]}: {rows}.")
-    elif step.kind == "dense_back":
-        a = "x" if k == 1 else f"a{k - 1}"
-        rows = "; ".join(f"from {a} = {v:.3g}: {_values(row)}"
-                         for v, row in zip(record.a[k - 1], record.dW[k], strict=True))
-        under = "the input units are their values x" if k == 1 else (
-            f"the units of {names[k - 1]} are their activations {a}")
-        parts.append(f"Under {under}, and the edges of layer {k} are labelled with dL/dW{k}, "
-                     f"each the {a} of its source unit times delta{k} of its target unit: "
-                     f"{rows}.")
-    biases = [f"b{j} = {_values(b)}" for j, (b, is_grad)
-              in enumerate(zip(frame.biases, frame.edge_is_grad, strict=True), 1)
-              if not is_grad and not (step.kind == "dense_back" and j == k - 1)]
-    if biases:
-        parts.append("Biases under the units: " + ", ".join(biases) + ".")
-    grads = [k for k, is_grad in enumerate(frame.edge_is_grad, 1) if is_grad]
+    grads = [j for j, is_grad in enumerate(frame.edge_is_grad, 1) if is_grad]
     if grads:
         layers = ", ".join(map(str, grads))
-        parts.append(f"Edges of layer {layers} show weight gradients; under their target units, "
-                     "dL/db = delta.")
-    parts.append(f"Target y = {_values(record.y)}"
+        parts.append(f"Edges of layer {layers} show weight gradients.")
+    for j in grads:
+        if j == k and step.kind == "dense_back":
+            a = "x" if k == 1 else f"a{k - 1}"
+            rows = "; ".join(f"from {a} = {_format(v, factor)}: {_values(row, digits)}"
+                             for v, row in zip(record.a[k - 1], record.dW[k], strict=True))
+            under = "the input units are their values x" if k == 1 else (
+                f"the units of {names[k - 1]} are their activations {a}")
+            parts.append(f"Under {under}, and the edges of layer {k} are labelled with "
+                         f"dL/dW{k}, each the {a} of its source unit times delta{k} of its "
+                         f"target unit: {rows}.")
+        else:
+            rows = "; ".join(_values(row, digits) for row in record.dW[j])
+            parts.append(f"The edges of layer {j} are labelled with dL/dW{j}, one row per unit "
+                         f"of {names[j - 1]}: {rows}.")
+    known = _bias_gradient_known(frame)
+    biases = [f"b{j} = {_values(b, digits)}" for j, (b, is_known)
+              in enumerate(zip(frame.biases, known, strict=True), 1)
+              if not is_known and not (step.kind == "dense_back" and j == k - 1)]
+    if biases:
+        parts.append("Biases under the units: " + ", ".join(biases) + ".")
+    columns = [names[j] for j, is_known in enumerate(known, 1)
+               if is_known and not (step.kind == "dense_back" and j == k - 1)]
+    if columns:
+        parts.append(f"Under the units of {' and '.join(columns)}: dL/db = delta, "
+                     "the bias gradient is the delta on the unit.")
+    parts.append(f"Target y = {_values(record.y, 4)}"
                  + (f", loss {frame.loss:.4g}." if frame.loss is not None else "."))
     return " ".join(parts)
 
 
-def step_image(record, step: int) -> Image:
-    """Frame ``step`` of ``record`` (a :class:`StepFigure`) as an image for a notebook cell.
+def step_image(record, step: int, digits: int = 3) -> Image:
+    """Frame ``step`` of ``record`` (a :class:`StepFigure`, numbers to ``digits`` significant
+    digits) as an image for a notebook cell.
 
     The image is a page frame (twice the pixel density) that shows at its size in CSS pixels.
     """
-    return StepFigure(check_record(record).sizes, page=True).image(record=record, step=step)
+    figure = StepFigure(check_record(record).sizes, page=True, digits=digits)
+    return figure.image(record=record, step=step)
 
 
-def stepthrough_animation(record, interval_ms: int = 1500):
+def stepthrough_animation(record, interval_ms: int = 1500, digits: int = 3):
     """Every frame of ``record`` with a play button and a slider (works on a static page).
 
-    The frames are one :class:`StepFigure` at page resolution, drawn step by step.
+    The frames are one :class:`StepFigure` at page resolution (numbers to ``digits``
+    significant digits), drawn step by step.
     """
     check_record(record)
     check_positive_int(interval_ms, "interval_ms")
     n = len(record.steps)
-    figure = StepFigure(record.sizes, page=True)
+    figure = StepFigure(record.sizes, page=True, digits=digits)
     return animation(
         [figure.png(record=record, step=i) for i in range(n)],
-        alt=[describe_step(record, i) for i in range(n)],
+        alt=[describe_step(record, i, digits) for i in range(n)],
         frame_labels=[f"{i + 1} {s.phase}" for i, s in enumerate(record.steps)],
         interval_ms=interval_ms,
     )

@@ -123,18 +123,19 @@ $(AXE):
 	npm install --silent --no-audit --no-fund --ignore-scripts --prefix $(BUILD)/npm-test \
 		axe-core@$(AXE_VERSION)
 
-# The contributor's quick loop: lint, the library tests, and the notebooks you changed (or the
-# ones you name: `make quick NOTEBOOKS="book/05_vanishing_gradients.ipynb"`).
+# The contributor's quick loop: lint, the library tests (not those marked `book` or `browser`,
+# which run whole chapters or the site), and the notebooks you changed (or the ones you name:
+# `make quick NOTEBOOKS="book/05_vanishing_gradients.ipynb"`).
 NOTEBOOKS ?= $(shell git status --porcelain -- 'book/*.ipynb' | awk '{print $$NF}')
-# For those notebooks it also runs the visible code alone (tests/test_visible_code.py).
+# For those notebooks it also runs the visible code alone and checks every figure it draws
+# (tests/test_visible_code.py).
 empty :=
 VISIBLE := $(subst $(empty) $(empty), or ,$(strip $(basename $(notdir $(NOTEBOOKS)))))
 quick: $(STAMP)
 	$(BIN)/ruff check $(LINTED)
-	$(NBVAL) -q tests --ignore=tests/test_browser.py --ignore=tests/test_jupyterlab.py \
-		--ignore=tests/test_site.py --ignore=tests/test_assignments.py \
-		--deselect=tests/test_visible_code.py::test_visible_cells_run_without_the_hidden_ones \
-		$(NOTEBOOKS)
+	$(NBVAL) -q tests -m "not book and not browser" --ignore=tests/test_browser.py \
+		--ignore=tests/test_jupyterlab.py --ignore=tests/test_site.py \
+		--ignore=tests/test_assignments.py $(NOTEBOOKS)
 	$(if $(VISIBLE),$(NBVAL) -q tests/test_visible_code.py -k "$(VISIBLE)")
 
 # Speed against PyTorch (CPU) and live-figure callbacks, into benchmarks/results.json and
